@@ -1,0 +1,56 @@
+"""API v1 plumbing views: the index, the caller's own token, the schema and the docs page."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from opsportal.api.problems import problem_response
+
+
+class TokenInfoSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    user = serializers.CharField(source="user.username")
+    scopes = serializers.ListField(child=serializers.CharField())
+    expires_at = serializers.DateTimeField(allow_null=True)
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class ApiIndexView(APIView):
+    @extend_schema(
+        summary="List the API's areas",
+        responses=inline_serializer(
+            "ApiIndex", fields={"version": serializers.CharField(), "links": serializers.DictField()}
+        ),
+    )
+    def get(self, request):
+        return Response(
+            {
+                "version": "v1",
+                "links": {
+                    "me": reverse("api:me", request=request),
+                    "components": reverse("api:statuspage-components", request=request),
+                    "teams": reverse("api:oncall-teams", request=request),
+                    "schema": reverse("api:schema", request=request),
+                    "docs": reverse("api:docs", request=request),
+                },
+            }
+        )
+
+
+class TokenInfoView(APIView):
+    """The token making this request: its scopes, expiry and owner. Handy to check a token works."""
+
+    @extend_schema(summary="Describe the calling token", responses=TokenInfoSerializer)
+    def get(self, request):
+        return Response(TokenInfoSerializer(request.auth).data)
+
+
+def api_not_found(request, *args, **kwargs):
+    """Unknown paths under /api/ answer with a problem, in DEBUG too."""
+    return problem_response(request, 404, "There is no API endpoint at this path.")

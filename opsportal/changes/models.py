@@ -1,0 +1,1 @@
+"""Changes: maintenance windows, change freezes, deploy events (built in the maintenance issue)."""

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class CoreConfig(AppConfig):
+    name = "opsportal.core"
+    label = "core"
+    verbose_name = "opsportal core"
+
+    def ready(self):
+        from opsportal.core.roles import install_roles_after_migrate
+
+        # Role groups are part of the schema: they exist after every migrate, on every database.
+        post_migrate.connect(install_roles_after_migrate, sender=self)

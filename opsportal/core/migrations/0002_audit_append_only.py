@@ -1,0 +1,44 @@
+"""The database itself refuses to change audit entries, whatever code path tries."""
+
+from django.db import migrations
+
+POSTGRES_UP = """
+CREATE OR REPLACE FUNCTION core_auditentry_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'The audit log is append-only';
+END;
+$$ LANGUAGE plpgsql;
+CREATE TRIGGER core_auditentry_append_only BEFORE UPDATE OR DELETE ON core_auditentry
+    FOR EACH ROW EXECUTE FUNCTION core_auditentry_append_only();
+"""
+POSTGRES_DOWN = """
+DROP TRIGGER IF EXISTS core_auditentry_append_only ON core_auditentry;
+DROP FUNCTION IF EXISTS core_auditentry_append_only();
+"""
+# SQLite: updates only. Test teardown empties tables with DELETE, which PostgreSQL does with TRUNCATE.
+SQLITE_UP = """
+CREATE TRIGGER core_auditentry_append_only BEFORE UPDATE ON core_auditentry
+BEGIN SELECT RAISE(ABORT, 'The audit log is append-only'); END;
+"""
+SQLITE_DOWN = "DROP TRIGGER IF EXISTS core_auditentry_append_only;"
+
+
+def forwards(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(POSTGRES_UP)
+    elif vendor == "sqlite":
+        schema_editor.execute(SQLITE_UP)
+
+
+def backwards(apps, schema_editor):
+    vendor = schema_editor.connection.vendor
+    if vendor == "postgresql":
+        schema_editor.execute(POSTGRES_DOWN)
+    elif vendor == "sqlite":
+        schema_editor.execute(SQLITE_DOWN)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("core", "0001_initial")]
+    operations = [migrations.RunPython(forwards, backwards)]

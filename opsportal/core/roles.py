@@ -1,0 +1,72 @@
+"""Staff roles: viewer < responder < incident commander < admin, as Django groups holding permissions."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    RESPONDER = "responder"
+    INCIDENT_COMMANDER = "incident_commander"
+    ADMIN = "admin"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+# Each role holds its own permissions plus those of every role below it.
+# Later apps add their model permissions here, so one table says who may do what.
+ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
+    Role.VIEWER: ("core.access_portal",),
+    Role.RESPONDER: ("core.respond",),
+    Role.INCIDENT_COMMANDER: ("core.command_incidents",),
+    Role.ADMIN: ("core.administer",),
+}
+ROLE_ORDER: tuple[Role, ...] = (Role.VIEWER, Role.RESPONDER, Role.INCIDENT_COMMANDER, Role.ADMIN)
+
+
+def permissions_for(role: Role) -> set[str]:
+    granted: set[str] = set()
+    for candidate in ROLE_ORDER:
+        granted.update(ROLE_PERMISSIONS[candidate])
+        if candidate == role:
+            return granted
+    raise ValueError(role)
+
+
+def role_of(user) -> Role | None:
+    """The highest role a user holds (superusers are admins); None for non-staff."""
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    names = {group.name for group in user.groups.all()}
+    for role in reversed(ROLE_ORDER):
+        if role.value in names:
+            return role
+    return None
+
+
+def install_roles() -> None:
+    """Create the role groups and give each exactly its permissions. Safe to run any number of times."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role in ROLE_ORDER:
+        group, _ = Group.objects.get_or_create(name=role.value)
+        wanted = []
+        for dotted in sorted(permissions_for(role)):
+            app_label, codename = dotted.split(".", 1)
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
+
+
+def install_roles_after_migrate(sender, **kwargs) -> None:
+    # Permissions are created by another post_migrate receiver; make sure they exist first.
+    from django.apps import apps as global_apps
+    from django.contrib.auth.management import create_permissions
+
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0, using=kwargs.get("using", "default"))
+    install_roles()

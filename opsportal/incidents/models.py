@@ -1,0 +1,1 @@
+"""Incidents: severities, lifecycle, roles, timeline and post-mortems (built in the incidents issue)."""

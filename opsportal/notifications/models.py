@@ -1,0 +1,1 @@
+"""Notifications: the outbox and its transports (built in the notifications issue)."""
