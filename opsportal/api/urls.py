@@ -30,6 +30,11 @@ urlpatterns = [
     path(
         "statuspage/components/", statuspage_views.ComponentListView.as_view(), name="statuspage-components"
     ),
+    path(
+        "statuspage/components/<int:component_id>/",
+        statuspage_views.ComponentDetailView.as_view(),
+        name="statuspage-component",
+    ),
     path("oncall/regions/", oncall_views.RegionListView.as_view(), name="oncall-regions"),
     path("oncall/teams/", oncall_views.TeamListView.as_view(), name="oncall-teams"),
 ]

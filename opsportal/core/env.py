@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -79,6 +80,8 @@ def sqlite_database(path: str) -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": path,
+        # A file, not memory, so a test server in another process can share the test database.
+        "TEST": {"NAME": str(Path(path).with_name("test-" + Path(path).name)) if path != ":memory:" else ""},
         "OPTIONS": {
             "timeout": 20,
             "transaction_mode": "IMMEDIATE",

@@ -1,8 +1,14 @@
 """Partner API v1: status page components."""
 
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
+from statuspage.models import ComponentStatus
 from statuspage.selectors import components_for_listing
+from statuspage.services import component_set_status
 
 
 class ComponentSerializer(serializers.Serializer):
@@ -24,3 +30,26 @@ class ComponentListView(generics.ListAPIView):
 
     def get_queryset(self):
         return components_for_listing()
+
+
+class ComponentStatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ComponentStatus.choices)
+
+
+class ComponentDetailView(APIView):
+    """One component; PATCH its status (recorded for uptime and audited)."""
+
+    scope_area = "statuspage"
+
+    @extend_schema(responses=ComponentSerializer)
+    def get(self, request, component_id: int):
+        component = get_object_or_404(components_for_listing(), pk=component_id)
+        return Response(ComponentSerializer(component).data)
+
+    @extend_schema(request=ComponentStatusInputSerializer, responses=ComponentSerializer)
+    def patch(self, request, component_id: int):
+        component = get_object_or_404(components_for_listing(), pk=component_id)
+        payload = ComponentStatusInputSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        component = component_set_status(actor=request.user, component=component, status=payload.validated_data["status"])
+        return Response(ComponentSerializer(components_for_listing().get(pk=component.pk)).data)

@@ -1,0 +1,120 @@
+"""Shared fixtures: personas (alice the admin, irene the commander, rob the responder, vera the viewer,
+charlie the outsider), API tokens, and the tier switch."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+from django.utils import timezone
+
+from opsportal.api.services import api_token_create
+from opsportal.core.models import StaffProfile
+from opsportal.core.roles import Role
+from opsportal.core.services import SYSTEM, staff_set_role
+
+TIER2 = os.environ.get("DATABASE_URL", "").startswith("postgres") and bool(os.environ.get("REDIS_URL"))
+
+
+def pytest_collection_modifyitems(config, items):
+    skip_tier2 = pytest.mark.skip(reason="tier 2 only: set DATABASE_URL (PostgreSQL) and REDIS_URL")
+    for item in items:
+        if "tier2" in item.keywords and not TIER2:
+            item.add_marker(skip_tier2)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # The real hasher is slow on purpose; tests check behaviour, not key stretching.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def make_staff(db):
+    def make(username: str, role: Role | None, *, time_zone: str = "UTC"):
+        user = get_user_model().objects.create_user(
+            username=username, email=f"{username}@ops.example.com", password="correct horse battery"
+        )
+        StaffProfile.objects.create(user=user, time_zone=time_zone)
+        if role is not None:
+            staff_set_role(actor=SYSTEM, user=user, role=role)
+        return get_user_model().objects.get(pk=user.pk)
+
+    return make
+
+
+@pytest.fixture
+def alice(make_staff):
+    return make_staff("alice", Role.ADMIN)
+
+
+@pytest.fixture
+def irene(make_staff):
+    return make_staff("irene", Role.INCIDENT_COMMANDER)
+
+
+@pytest.fixture
+def rob(make_staff):
+    return make_staff("rob", Role.RESPONDER)
+
+
+@pytest.fixture
+def vera(make_staff):
+    return make_staff("vera", Role.VIEWER)
+
+
+@pytest.fixture
+def charlie(make_staff):
+    """Has an account but no role: an outsider to the portal."""
+    return make_staff("charlie", None)
+
+
+@pytest.fixture
+def personas(alice, irene, rob, vera, charlie):
+    return {"admin": alice, "incident_commander": irene, "responder": rob, "viewer": vera, "none": charlie}
+
+
+@pytest.fixture
+def client_for():
+    def make(user) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+    return make
+
+
+@pytest.fixture
+def make_token(db):
+    def make(user, scopes, *, expires_in: timedelta | None = None, **kwargs) -> str:
+        expires_at = timezone.now() + expires_in if expires_in else None
+        _, plaintext = api_token_create(
+            actor=SYSTEM, user=user, name=kwargs.pop("name", "test token"), scopes=scopes, expires_at=expires_at, **kwargs
+        )
+        return plaintext
+
+    return make
+
+
+@pytest.fixture
+def api():
+    """A client for the partner API: api.get(path, token=...)."""
+
+    class ApiClient:
+        def __init__(self):
+            self.client = Client()
+
+        def _headers(self, token):
+            return {"Authorization": f"Bearer {token}"} if token else {}
+
+        def get(self, path, *, token=None, **kwargs):
+            return self.client.get(path, headers=self._headers(token), **kwargs)
+
+        def post(self, path, data=None, *, token=None, content_type="application/json", **kwargs):
+            return self.client.post(path, data, content_type=content_type, headers=self._headers(token), **kwargs)
+
+    return ApiClient()
