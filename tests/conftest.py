@@ -93,7 +93,12 @@ def make_token(db):
     def make(user, scopes, *, expires_in: timedelta | None = None, **kwargs) -> str:
         expires_at = timezone.now() + expires_in if expires_in else None
         _, plaintext = api_token_create(
-            actor=SYSTEM, user=user, name=kwargs.pop("name", "test token"), scopes=scopes, expires_at=expires_at, **kwargs
+            actor=SYSTEM,
+            user=user,
+            name=kwargs.pop("name", "test token"),
+            scopes=scopes,
+            expires_at=expires_at,
+            **kwargs,
         )
         return plaintext
 
@@ -115,6 +120,8 @@ def api():
             return self.client.get(path, headers=self._headers(token), **kwargs)
 
         def post(self, path, data=None, *, token=None, content_type="application/json", **kwargs):
-            return self.client.post(path, data, content_type=content_type, headers=self._headers(token), **kwargs)
+            return self.client.post(
+                path, data, content_type=content_type, headers=self._headers(token), **kwargs
+            )
 
     return ApiClient()

@@ -15,7 +15,10 @@ def test_malformed_json_is_a_400_problem(api, rob, make_token):
     component = Component.objects.create(name="Checkout")
     token = make_token(rob, "statuspage:write")
     response = api.client.patch(
-        f"/api/v1/statuspage/components/{component.pk}/", data="{not json", content_type="application/json", headers={"Authorization": f"Bearer {token}"}
+        f"/api/v1/statuspage/components/{component.pk}/",
+        data="{not json",
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
@@ -31,7 +34,9 @@ def test_invalid_fields_are_a_400_problem_listing_each_field(api, rob, make_toke
     component = Component.objects.create(name="Checkout")
     token = make_token(rob, "statuspage:write")
     response = api.client.patch(
-        f"/api/v1/statuspage/components/{component.pk}/", data={"status": "on_fire"}, content_type="application/json",
+        f"/api/v1/statuspage/components/{component.pk}/",
+        data={"status": "on_fire"},
+        content_type="application/json",
         headers={"Authorization": f"Bearer {token}"},
     )
     assert response.status_code == 400

@@ -21,7 +21,11 @@ def test_docs_page_loads_its_assets_from_this_server(client):
     response = client.get("/api/v1/docs/")
     assert response.status_code == 200
     html = response.content.decode()
-    external = [url for url in re.findall(r"""(?:src|href)=["']([^"']+)""", html) if url.startswith(("http:", "https:", "//"))]
+    external = [
+        url
+        for url in re.findall(r"""(?:src|href)=["']([^"']+)""", html)
+        if url.startswith(("http:", "https:", "//"))
+    ]
     assert external == []
     assert "swagger-ui" in html
 

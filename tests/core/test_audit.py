@@ -11,8 +11,11 @@ pytestmark = pytest.mark.django_db
 
 def test_audit_entries_carry_the_request_id(alice, client_for):
     client = client_for(alice)
-    response = client.post("/portal/tokens/", {"name": "CI deploys", "scopes": ["deploys:write"],
-                                               "expires_in_days": "30"}, headers={"X-Request-ID": "req-12345678"})
+    response = client.post(
+        "/portal/tokens/",
+        {"name": "CI deploys", "scopes": ["deploys:write"], "expires_in_days": "30"},
+        headers={"X-Request-ID": "req-12345678"},
+    )
     assert response.status_code == 200
     entry = AuditEntry.objects.get(action="api_token.created")
     assert entry.request_id == "req-12345678"

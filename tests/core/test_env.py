@@ -7,7 +7,14 @@ from opsportal.core.env import database_from_url, env_bool, env_int, env_list
 
 
 def test_env_bool_reads_common_spellings(monkeypatch):
-    for raw, expected in [("1", True), ("yes", True), ("On", True), ("0", False), ("false", False), ("", False)]:
+    for raw, expected in [
+        ("1", True),
+        ("yes", True),
+        ("On", True),
+        ("0", False),
+        ("false", False),
+        ("", False),
+    ]:
         monkeypatch.setenv("FLAG", raw)
         assert env_bool("FLAG") is expected
 
@@ -34,7 +41,12 @@ def test_env_list_splits_and_trims(monkeypatch):
 def test_database_from_url_postgres():
     config = database_from_url("postgres://ops:s%40cret@db.internal:6432/opsportal?sslmode=require")
     assert config["ENGINE"] == "django.db.backends.postgresql"
-    assert (config["USER"], config["PASSWORD"], config["HOST"], config["PORT"]) == ("ops", "s@cret", "db.internal", "6432")
+    assert (config["USER"], config["PASSWORD"], config["HOST"], config["PORT"]) == (
+        "ops",
+        "s@cret",
+        "db.internal",
+        "6432",
+    )
     assert config["NAME"] == "opsportal"
     assert config["OPTIONS"] == {"sslmode": "require"}
 

@@ -37,5 +37,7 @@ def test_readyz_says_unavailable_when_a_dependency_is_down(client, monkeypatch):
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json()["checks"]["broker"] == {
-        "status": "error", "detail": "ConnectionError: Connection refused", "ms": response.json()["checks"]["broker"]["ms"]
+        "status": "error",
+        "detail": "ConnectionError: Connection refused",
+        "ms": response.json()["checks"]["broker"]["ms"],
     }

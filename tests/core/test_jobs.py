@@ -38,8 +38,11 @@ def _tick() -> int:
 
 def test_a_timer_set_for_five_seconds_fires_after_five_seconds():
     with time_machine.travel("2026-11-27 09:00:00+00:00", tick=False) as traveller:
-        job_schedule(task="tests.core.test_jobs.record_call", run_at=timezone.now() + timedelta(seconds=5),
-                     kwargs={"order": 42})
+        job_schedule(
+            task="tests.core.test_jobs.record_call",
+            run_at=timezone.now() + timedelta(seconds=5),
+            kwargs={"order": 42},
+        )
         traveller.shift(timedelta(seconds=4.9))
         assert _tick() == 0 and CALLS == []
         traveller.shift(timedelta(seconds=0.1))

@@ -12,7 +12,11 @@ pytestmark = pytest.mark.django_db
 
 def test_roles_are_cumulative():
     assert permissions_for(Role.VIEWER) == {"core.access_portal"}
-    assert permissions_for(Role.ADMIN) >= permissions_for(Role.INCIDENT_COMMANDER) >= permissions_for(Role.RESPONDER)
+    assert (
+        permissions_for(Role.ADMIN)
+        >= permissions_for(Role.INCIDENT_COMMANDER)
+        >= permissions_for(Role.RESPONDER)
+    )
 
 
 @pytest.mark.parametrize(

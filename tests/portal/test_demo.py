@@ -1,0 +1,61 @@
+"""Demo data loads once, completely, and a second run changes nothing."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+
+from oncall.models import Region, Team, TeamMembership
+from opsportal.core.models import AuditEntry
+from opsportal.core.roles import Role, role_of
+from opsportal.portal.demo import demo_load
+from statuspage.models import Component, ComponentGroup, ComponentStatusChange
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts():
+    return {
+        model.__name__: model.objects.count()
+        for model in (
+            get_user_model(),
+            Region,
+            Team,
+            TeamMembership,
+            ComponentGroup,
+            Component,
+            ComponentStatusChange,
+            AuditEntry,
+        )
+    }
+
+
+def test_demo_data_is_complete():
+    demo_load()
+    assert {(r.code, r.time_zone) for r in Region.objects.all()} == {
+        ("NA", "America/Toronto"),
+        ("EU", "Europe/Dublin"),
+        ("APAC", "Asia/Singapore"),
+    }
+    staff = get_user_model().objects.all()
+    assert staff.count() == 12
+    assert {role_of(user) for user in staff} == set(Role)
+    assert {m.region.code for m in TeamMembership.objects.select_related("region")} == {"NA", "EU", "APAC"}
+    groups = set(ComponentGroup.objects.values_list("name", flat=True))
+    assert {"Storefront", "Checkout", "Payments", "Admin", "Partner API", "Webhooks", "CDN"} <= groups
+    # History to draw 90 days of uptime from, with real outages in it.
+    assert ComponentStatusChange.objects.filter(status="major_outage").exists()
+    assert all(c.status_changes.exists() for c in Component.objects.all())
+
+
+def test_demo_load_is_idempotent():
+    demo_load()
+    first = _counts()
+    assert demo_load() == {"regions": 0, "staff": 0, "teams": 0, "components": 0, "status_changes": 0}
+    assert _counts() == first
+
+
+def test_load_demo_refuses_production_without_the_flag(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("load_demo")
+    assert get_user_model().objects.count() == 0

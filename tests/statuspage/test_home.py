@@ -1,0 +1,25 @@
+"""The public status page: no login, components by group, status in words as well as colour."""
+
+import pytest
+
+from statuspage.models import Component, ComponentGroup
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_public_page_lists_components_by_group_with_status_words(client):
+    checkout = ComponentGroup.objects.create(name="Checkout")
+    Component.objects.create(name="Card payments", group=checkout, status="partial_outage")
+    Component.objects.create(name="Internal billing job", group=checkout, showcase=False)
+    response = client.get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Partial System Outage" in html
+    assert "Card payments" in html and "Partial outage" in html
+    assert "Internal billing job" not in html
+
+
+def test_htmx_is_served_from_this_server(client):
+    html = client.get("/").content.decode()
+    assert 'src="/static/django_htmx/htmx-2.min.js"' in html
+    assert "unpkg.com" not in html and "jsdelivr" not in html
