@@ -18,11 +18,15 @@ class PortalConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self):
         self.groups_joined = []
         user = self.scope.get("user")
+        # Accept, then close with our code: a refused handshake reaches the browser only as 1006,
+        # and the page could not tell "signed out" (stop retrying) from a network blip (retry).
         if user is None or not user.is_authenticated:
+            await self.accept()
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
         allowed = await database_sync_to_async(user.has_perm)("core.access_portal")
         if not allowed:
+            await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)
             return
         for group in (staff_group(), user_group(user.pk)):

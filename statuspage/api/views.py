@@ -51,5 +51,7 @@ class ComponentDetailView(APIView):
         component = get_object_or_404(components_for_listing(), pk=component_id)
         payload = ComponentStatusInputSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
-        component = component_set_status(actor=request.user, component=component, status=payload.validated_data["status"])
+        component = component_set_status(
+            actor=request.user, component=component, status=payload.validated_data["status"]
+        )
         return Response(ComponentSerializer(components_for_listing().get(pk=component.pk)).data)

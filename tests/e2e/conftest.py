@@ -8,14 +8,15 @@ which would break async tests elsewhere in the suite.
 
 from __future__ import annotations
 
+import ctypes
+import http.client
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -26,6 +27,7 @@ from django.test import Client
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
 STARTUP_SECONDS = 20.0
+PR_SET_PDEATHSIG = 1
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -57,13 +59,8 @@ class Process:
                 self.popen.wait(timeout=10)
 
 
-@dataclass
-class Servers:
-    processes: list[Process] = field(default_factory=list)
-
-
-# What the running e2e servers printed, attached to the report of any e2e test that fails.
-_servers = Servers()
+# The servers now running; what they printed is attached to the report of any e2e test that fails.
+_running: list[Process] = []
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -79,7 +76,7 @@ def pytest_collection_modifyitems(config, items):
 def pytest_runtest_makereport(item, call):
     report = yield
     if report.failed:
-        for process in _servers.processes:
+        for process in _running:
             report.sections.append((f"{process.name} output (last 200 lines)", process.output()))
     return report
 
@@ -103,12 +100,21 @@ def _database_url(db: dict) -> str:
     raise RuntimeError(f"e2e tests do not know how to hand database engine {engine!r} to a subprocess")
 
 
+def _die_with_parent() -> None:
+    # A test run killed outright (CI timeout, kill -9) must not leave a server or worker behind: it would
+    # hold the test database open and consume the next run's Redis queue.
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def _start(name: str, command: list[str], env: dict, log_dir: Path) -> Process:
     log = log_dir / f"{name}.log"
     with log.open("wb") as out:
-        popen = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        popen = subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent
+        )
     process = Process(name, popen, log)
-    _servers.processes.append(process)
+    _running.append(process)
     return process
 
 
@@ -129,12 +135,15 @@ def _wait_until(ready, *, what: str, processes: list[Process], timeout: float = 
     pytest.fail(f"timed out after {timeout:.0f} s waiting for {what}\n{outputs}", pytrace=False)
 
 
-def _answers_healthz(base_url: str) -> bool:
+def _answers_healthz(port: int) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
     try:
-        with urllib.request.urlopen(f"{base_url}/healthz", timeout=1) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except OSError:
         return False
+    finally:
+        connection.close()
 
 
 def _celery_worker_answers() -> bool:
@@ -198,14 +207,14 @@ def live_server_url(django_db_setup, django_db_blocker, tmp_path_factory):
                     log_dir,
                 )
             )
-        _wait_until(lambda: _answers_healthz(base_url), what=f"{base_url}/healthz", processes=started)
+        _wait_until(lambda: _answers_healthz(port), what=f"{base_url}/healthz", processes=started)
         if production:
             _wait_until(_celery_worker_answers, what="the Celery worker", processes=started)
         yield base_url
     finally:
         for process in started:
             process.stop()
-            _servers.processes.remove(process)
+            _running.remove(process)
 
 
 @pytest.fixture

@@ -31,21 +31,24 @@ def refusal_of(url: str, headers: dict[str, str] | None = None) -> str:
     pytest.fail(f"the socket was accepted and sent {event!r}")
 
 
-# The consumer closes with 4401/4403 before accepting, which daphne turns into an HTTP 403 handshake
-# refusal, so browsers see 1006; accepting first would deliver the code portal.js waits for. Either way
-# the socket must never open.
+# The consumer accepts and closes at once with 4401/4403, so portal.js can tell "signed out" (stop) from a
+# network blip (retry); no event is ever sent on such a socket.
 
 
 def test_live_socket_refuses_anonymous_visitor(live_server_url):
-    assert refusal_of(socket_url(live_server_url)) in {"HTTP 403", "close 4401"}
+    # A browser on our own page sends our Origin; without one, the origin check refuses the handshake.
+    assert refusal_of(socket_url(live_server_url), headers={"Origin": live_server_url}) == "close 4401"
+    assert refusal_of(socket_url(live_server_url)) == "HTTP 403"
 
 
 def test_live_socket_refuses_account_without_portal_role(live_server_url, make_staff, session_cookie_for):
     cookie = session_cookie_for(make_staff("charlie", None))
 
-    refusal = refusal_of(socket_url(live_server_url), headers={"Cookie": f"sessionid={cookie}"})
+    refusal = refusal_of(
+        socket_url(live_server_url), headers={"Cookie": f"sessionid={cookie}", "Origin": live_server_url}
+    )
 
-    assert refusal in {"HTTP 403", "close 4403"}
+    assert refusal == "close 4403"
 
 
 def test_live_socket_refuses_foreign_origin(live_server_url, make_staff, session_cookie_for):

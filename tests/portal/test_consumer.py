@@ -17,14 +17,20 @@ def _communicator(user):
     return communicator
 
 
-async def test_an_anonymous_socket_is_refused():
-    connected, code = await _communicator(AnonymousUser()).connect()
-    assert connected is False and code == CLOSE_NOT_AUTHENTICATED
+async def _close_code(communicator) -> int:
+    await communicator.connect()
+    message = await communicator.receive_output(timeout=2)
+    assert message["type"] == "websocket.close", message
+    assert await communicator.receive_nothing(), "a refused socket gets no events"
+    return message["code"]
 
 
-async def test_an_account_without_a_role_is_refused(charlie):
-    connected, code = await _communicator(charlie).connect()
-    assert connected is False and code == CLOSE_FORBIDDEN
+async def test_an_anonymous_socket_is_refused_with_4401():
+    assert await _close_code(_communicator(AnonymousUser())) == CLOSE_NOT_AUTHENTICATED
+
+
+async def test_an_account_without_a_role_is_refused_with_4403(charlie):
+    assert await _close_code(_communicator(charlie)) == CLOSE_FORBIDDEN
 
 
 async def test_a_viewer_connects_and_receives_events_meant_for_them(vera):
