@@ -200,7 +200,9 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
-SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", [])
+# HSTS preload is a commitment for the whole domain that only its owner can make: opt in with
+# SECURE_HSTS_PRELOAD=1; until then the deploy check's reminder (W021) is expected, not a fault.
+SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", [] if SECURE_HSTS_PRELOAD else ["security.W021"])
 
 # Celery: production runs workers and beat on Redis; embedded mode runs the same tasks in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
@@ -242,10 +244,6 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "APPEND_COMPONENTS": {
-        "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}},
-    },
-    "SECURITY": [{"bearerAuth": []}],
 }
 
 LOGGING = {
