@@ -217,6 +217,7 @@ CELERY_TIMEZONE = "UTC"
 # Periodic timers, shared by Celery beat (production) and the embedded scheduler: name -> (task, seconds).
 PERIODIC_TASKS = {
     "run-due-jobs": ("opsportal.core.tasks.jobs_run_due", 1.0),
+    "check-sla-clocks": ("opsportal.incidents.tasks.check_sla_clocks", 5.0),
 }
 
 REST_FRAMEWORK = {

@@ -9,6 +9,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from opsportal.core.exceptions import Conflict
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Problem types are URNs: stable identifiers clients can switch on, with no host we would have to run.
 PROBLEM_BASE = "urn:opsportal:problem:"
@@ -82,6 +84,12 @@ def problem_exception_handler(exc, context):
         exc = exceptions.NotFound("Nothing here with that identifier.")
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(str(exc) or None)
+    elif isinstance(exc, Conflict):
+        return Response(
+            problem(409, str(exc), instance=instance, slug="conflict"),
+            status=409,
+            content_type=PROBLEM_CONTENT_TYPE,
+        )
 
     response = drf_exception_handler(exc, context)
     if response is None:

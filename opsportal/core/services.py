@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from opsportal.core.context import current_request_id
+from opsportal.core.exceptions import Conflict  # noqa: F401  (re-exported for services)
 from opsportal.core.models import AuditEntry, ScheduledJob
 from opsportal.core.roles import ROLE_ORDER, Role, role_of
 

@@ -1,0 +1,169 @@
+"""Incident reads for the war room, the API and the public page (which only ever sees public fields)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from opsportal.incidents.lifecycle import ACTIVE
+from opsportal.incidents.metrics import SeverityMetrics, severity_metrics
+from opsportal.incidents.models import (
+    AffectedComponent,
+    Incident,
+    PublicUpdate,
+    RoleAssignment,
+    SeverityPolicy,
+    TimelineEvent,
+)
+from opsportal.incidents.sla import SlaClock, sla_clocks
+
+
+@dataclass
+class IncidentFilters:
+    severity: str = ""
+    status: str = ""
+    team: int | None = None
+    component: int | None = None
+    since: date | None = None
+    until: date | None = None
+    q: str = ""
+    active_only: bool = False
+
+
+def incidents_list(filters: IncidentFilters | None = None) -> QuerySet[Incident]:
+    filters = filters or IncidentFilters()
+    incidents = Incident.objects.select_related("team").prefetch_related(
+        Prefetch(
+            "role_assignments",
+            queryset=RoleAssignment.objects.filter(relieved_at__isnull=True).select_related("user"),
+        ),
+        Prefetch("affected_components", queryset=AffectedComponent.objects.select_related("component")),
+    )
+    if filters.severity:
+        incidents = incidents.filter(severity=filters.severity)
+    if filters.status:
+        incidents = incidents.filter(status=filters.status)
+    if filters.active_only:
+        incidents = incidents.filter(status__in=[s.value for s in ACTIVE])
+    if filters.team:
+        incidents = incidents.filter(team_id=filters.team)
+    if filters.component:
+        incidents = incidents.filter(affected_components__component_id=filters.component)
+    if filters.since:
+        incidents = incidents.filter(
+            started_at__gte=datetime.combine(filters.since, time.min, tzinfo=timezone.UTC)
+        )
+    if filters.until:
+        end = datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=timezone.UTC)
+        incidents = incidents.filter(started_at__lt=end)
+    if filters.q:
+        query = filters.q.strip()
+        match = Q(title__icontains=query) | Q(public_title__icontains=query) | Q(summary__icontains=query)
+        if query.upper().startswith("INC-") and query[4:].isdigit():
+            match |= Q(pk=int(query[4:]))
+        incidents = incidents.filter(match)
+    return incidents.distinct()
+
+
+def incident_detail(incident_id: int) -> Incident:
+    return incidents_list().select_related("declared_by", "merged_into").get(pk=incident_id)
+
+
+def incident_timeline(incident: Incident) -> QuerySet[TimelineEvent]:
+    return incident.timeline.select_related("actor").order_by("at", "id")
+
+
+def incident_clocks(incident: Incident, now: datetime | None = None) -> tuple[SlaClock, ...]:
+    policy = SeverityPolicy.objects.get(severity=incident.severity)
+    return sla_clocks(incident.times, policy.targets, now or timezone.now())
+
+
+def incident_ids_with_running_clocks() -> list[int]:
+    return list(Incident.objects.filter(status__in=[s.value for s in ACTIVE]).values_list("pk", flat=True))
+
+
+def active_roles(incident: Incident) -> list[RoleAssignment]:
+    return [a for a in incident.role_assignments.all() if a.relieved_at is None]
+
+
+def timeline_markdown(incident: Incident) -> str:
+    lines = [
+        f"# {incident.reference}: {incident.title}",
+        "",
+        f"- Severity: {incident.severity}",
+        f"- Status: {incident.status}",
+        f"- Started: {incident.started_at:%Y-%m-%d %H:%M} UTC",
+        "",
+        "## Timeline",
+        "",
+    ]
+    for event in incident_timeline(incident):
+        flags = " (public)" if event.is_public else ""
+        flags += " 📌" if event.pinned else ""
+        lines.append(
+            f"- **{event.at:%Y-%m-%d %H:%M:%S}** {event.actor_label} · {event.get_kind_display()}{flags}: "
+            f"{event.body}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def severity_policies() -> QuerySet[SeverityPolicy]:
+    return SeverityPolicy.objects.all()
+
+
+def incident_metrics(
+    *, since: datetime, until: datetime, now: datetime | None = None
+) -> list[SeverityMetrics]:
+    incidents = Incident.objects.filter(started_at__gte=since, started_at__lt=until).exclude(
+        status__in=["declined", "merged"]
+    )
+    pairs = [
+        (i.severity, i.times)
+        for i in incidents.only(
+            "severity", "started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at"
+        )
+    ]
+    targets = {policy.severity: policy.targets for policy in SeverityPolicy.objects.all()}
+    return severity_metrics(pairs, targets, now or timezone.now())
+
+
+# Public reads: only fields merchants may see. Internal titles, summaries and notes never leave these.
+
+PUBLIC_FIELDS = (
+    "id",
+    "public_title",
+    "status",
+    "severity",
+    "started_at",
+    "resolved_at",
+    "created_at",
+    "updated_at",
+    "mitigated_at",
+)
+
+
+def public_incidents() -> QuerySet[Incident]:
+    """Incidents that have said something in public (a public update), newest first."""
+    return (
+        Incident.objects.filter(public_updates__isnull=False)
+        .exclude(status="declined")
+        .distinct()
+        .only(*PUBLIC_FIELDS)
+        .prefetch_related(
+            Prefetch(
+                "public_updates",
+                queryset=PublicUpdate.objects.only(
+                    "id", "incident_id", "status", "body", "component_statuses", "created_at"
+                ),
+            ),
+            Prefetch("affected_components", queryset=AffectedComponent.objects.select_related("component")),
+        )
+        .order_by("-started_at")
+    )
+
+
+def public_active_incidents() -> QuerySet[Incident]:
+    return public_incidents().filter(status__in=[s.value for s in ACTIVE])
