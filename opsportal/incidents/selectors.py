@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from opsportal.incidents.lifecycle import ACTIVE
@@ -13,6 +13,7 @@ from opsportal.incidents.metrics import SeverityMetrics, severity_metrics
 from opsportal.incidents.models import (
     AffectedComponent,
     Incident,
+    Postmortem,
     PublicUpdate,
     RoleAssignment,
     SeverityPolicy,
@@ -147,11 +148,13 @@ PUBLIC_FIELDS = (
 
 def public_incidents() -> QuerySet[Incident]:
     """Incidents that have said something in public (a public update), newest first."""
+    published_summary = Postmortem.objects.filter(incident=OuterRef("pk"), status=Postmortem.Status.PUBLISHED)
     return (
         Incident.objects.filter(public_updates__isnull=False)
         .exclude(status="declined")
         .distinct()
         .only(*PUBLIC_FIELDS)
+        .annotate(public_postmortem_summary=Subquery(published_summary.values("public_summary")[:1]))
         .prefetch_related(
             Prefetch(
                 "public_updates",
@@ -167,3 +170,7 @@ def public_incidents() -> QuerySet[Incident]:
 
 def public_active_incidents() -> QuerySet[Incident]:
     return public_incidents().filter(status__in=[s.value for s in ACTIVE])
+
+
+def public_incident(incident_id: int) -> Incident | None:
+    return public_incidents().filter(pk=incident_id).first()
