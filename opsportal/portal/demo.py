@@ -19,6 +19,7 @@ from oncall.models import Region, Team, TeamMembership
 from opsportal.core.models import StaffProfile
 from opsportal.core.roles import Role, role_of
 from opsportal.core.services import SYSTEM, audit_record, staff_set_role
+from opsportal.incidents.models import Incident
 from statuspage.models import Component, ComponentGroup, ComponentStatus, ComponentStatusChange
 
 DEMO_PASSWORD = "opsportal-demo"  # noqa: S105 (demo logins only; load_demo refuses with DEBUG off)
@@ -90,7 +91,7 @@ def demo_logins() -> list[tuple[str, str]]:
 def demo_load(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Create whatever demo data is missing. Returns how many rows of each kind were created."""
     now = now or timezone.now()
-    created = {"regions": 0, "staff": 0, "teams": 0, "components": 0, "status_changes": 0}
+    created = {"regions": 0, "staff": 0, "teams": 0, "components": 0, "status_changes": 0, "incidents": 0}
 
     regions = {}
     for position, (code, name, tz, start, end) in enumerate(REGIONS):
@@ -151,9 +152,233 @@ def demo_load(*, now: datetime.datetime | None = None) -> dict[str, int]:
             if not component.status_changes.exists():
                 created["status_changes"] += _demo_history(component, now=now)
 
+    if not Incident.objects.exists():
+        created["incidents"] = _demo_incidents(users, now=now)
+    else:
+        created["incidents"] = 0
+
     if any(created.values()):
         audit_record(actor=SYSTEM, action="demo.loaded", after=created)
     return created
+
+
+# (days ago, severity, internal title, public title, component, impact, commander, minutes to ack, to resolve)
+PAST_INCIDENTS = [
+    (
+        58,
+        "P2",
+        "Search index lag after reindex job",
+        "Delayed search results",
+        "Search",
+        "degraded_performance",
+        "ben",
+        9,
+        140,
+    ),
+    (
+        51,
+        "P1",
+        "Payouts batch stuck on bank file upload",
+        "Delayed merchant payouts",
+        "Payouts",
+        "partial_outage",
+        "freya",
+        12,
+        200,
+    ),
+    (
+        44,
+        "P3",
+        "Report exports timing out for large shops",
+        "Slow report exports",
+        "Reports and analytics",
+        "degraded_performance",
+        "iris",
+        50,
+        900,
+    ),
+    (
+        37,
+        "P0",
+        "Checkout 500s after config push",
+        "Checkout errors",
+        "Checkout",
+        "major_outage",
+        "ben",
+        3,
+        48,
+    ),
+    (
+        30,
+        "P2",
+        "Image CDN cache misses in APAC",
+        "Slow images in Asia-Pacific",
+        "Image CDN",
+        "degraded_performance",
+        "iris",
+        20,
+        95,
+    ),
+    (
+        23,
+        "P1",
+        "Webhook delivery backlog",
+        "Delayed webhooks",
+        "Webhook delivery",
+        "partial_outage",
+        "freya",
+        18,
+        260,
+    ),
+    (
+        16,
+        "P0",
+        "Card authorisations failing at acquirer",
+        "Card payments failing",
+        "Card payments",
+        "major_outage",
+        "iris",
+        6,
+        75,
+    ),
+    (
+        9,
+        "P2",
+        "OAuth app installs intermittently failing",
+        "App installs failing for some merchants",
+        "App installs (OAuth)",
+        "partial_outage",
+        "ben",
+        25,
+        180,
+    ),
+    (
+        4,
+        "P1",
+        "Merchant admin slow during flash sale",
+        "Slow merchant admin",
+        "Merchant admin",
+        "degraded_performance",
+        "freya",
+        7,
+        150,
+    ),
+]
+
+
+def _demo_incidents(users: dict, *, now: datetime.datetime) -> int:
+    """Nine resolved incidents over two months (for metrics and history) and one live P1 to command."""
+    from opsportal.incidents import services as incident_services
+    from opsportal.incidents.models import Incident as IncidentModel
+    from opsportal.incidents.models import IncidentRole, PublicUpdate, TimelineEvent
+    from opsportal.incidents.postmortems import postmortem_edit, postmortem_start, postmortem_transition
+
+    count = 0
+    for (
+        days_ago,
+        severity,
+        title,
+        public_title,
+        component_name,
+        impact,
+        commander,
+        ack,
+        resolve,
+    ) in PAST_INCIDENTS:
+        component = Component.objects.get(name=component_name)
+        incident = incident_services.incident_declare(
+            actor=SYSTEM,
+            title=title,
+            public_title=public_title,
+            severity=severity,
+            components=[(component, impact)],
+            commander=users[commander],
+        )
+        incident_services.incident_post_update(
+            actor=SYSTEM,
+            incident=incident,
+            status="investigating",
+            body=f"We are investigating reports of {public_title.lower()}.",
+        )
+        incident_services.incident_post_update(
+            actor=SYSTEM,
+            incident=incident,
+            status="identified",
+            body="We have identified the cause and are applying a fix.",
+        )
+        incident_services.incident_post_update(
+            actor=SYSTEM,
+            incident=incident,
+            status="resolved",
+            body="This incident has been resolved.",
+            component_statuses=[(component, ComponentStatus.OPERATIONAL)],
+        )
+        if severity in ("P0", "P1"):
+            postmortem = postmortem_start(actor=SYSTEM, incident=incident)
+            postmortem_edit(
+                actor=SYSTEM,
+                postmortem=postmortem,
+                summary=f"{public_title} for {resolve} minutes.",
+                customer_impact="Merchants saw errors or delays; no data was lost.",
+                root_cause="A change reached production without a staged rollout.",
+                public_summary="A change rolled out too widely; we now stage such changes.",
+            )
+            postmortem_transition(actor=SYSTEM, postmortem=postmortem, status="in_review")
+            postmortem_transition(actor=SYSTEM, postmortem=postmortem, status="published")
+            incident_services.incident_transition(actor=SYSTEM, incident=incident, status="closed")
+        # Move the story back in time: impact began `days_ago`, detected a minute later.
+        started = now - datetime.timedelta(days=days_ago, hours=days_ago % 7)
+        detected = started + datetime.timedelta(minutes=1 if severity == "P0" else 4)
+        acknowledged = detected + datetime.timedelta(minutes=ack)
+        resolved = started + datetime.timedelta(minutes=resolve)
+        IncidentModel.objects.filter(pk=incident.pk).update(
+            started_at=started,
+            detected_at=detected,
+            acknowledged_at=acknowledged,
+            mitigated_at=resolved - datetime.timedelta(minutes=10),
+            resolved_at=resolved,
+            closed_at=resolved + datetime.timedelta(days=2) if severity in ("P0", "P1") else None,
+        )
+        events = list(TimelineEvent.objects.filter(incident=incident).order_by("at", "id"))
+        span = resolved - detected
+        for index, event in enumerate(events):
+            event.at = detected + span * index / max(len(events) - 1, 1)
+        TimelineEvent.objects.bulk_update(events, ["at"])
+        updates = list(PublicUpdate.objects.filter(incident=incident).order_by("created_at", "id"))
+        for index, update in enumerate(updates):
+            update.created_at = detected + span * (index + 1) / len(updates)
+        PublicUpdate.objects.bulk_update(updates, ["created_at"])
+        count += 1
+
+    live = incident_services.incident_declare(
+        actor=SYSTEM,
+        title="EU acquirer returning 05 Do Not Honour on ~8% of card auths",
+        public_title="Elevated card payment declines in Europe",
+        severity="P1",
+        summary="Acquirer status page silent. Retries not helping. Suspect 3DS gateway.",
+        components=[(Component.objects.get(name="Card payments"), ComponentStatus.PARTIAL_OUTAGE)],
+        commander=users["freya"],
+    )
+    incident_services.incident_assign_role(
+        actor=SYSTEM, incident=live, role=IncidentRole.COMMS_LEAD, user=users["eoin"]
+    )
+    incident_services.incident_assign_role(
+        actor=SYSTEM, incident=live, role=IncidentRole.SCRIBE, user=users["hana"]
+    )
+    incident_services.incident_add_note(
+        actor=SYSTEM,
+        incident=live,
+        pinned=True,
+        body="Declines concentrated on one BIN range; opened ticket with acquirer.",
+    )
+    incident_services.incident_post_update(
+        actor=SYSTEM,
+        incident=live,
+        status="investigating",
+        body="Some card payments from European shoppers are being declined. We are investigating with our partner.",
+        component_statuses=[(Component.objects.get(name="Card payments"), ComponentStatus.PARTIAL_OUTAGE)],
+    )
+    return count + 1
 
 
 def _demo_history(component: Component, *, now: datetime.datetime) -> int:

@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from oncall.models import Region, Team, TeamMembership
 from opsportal.core.models import AuditEntry
 from opsportal.core.roles import Role, role_of
+from opsportal.incidents.models import Incident
 from opsportal.portal.demo import demo_load
 from statuspage.models import Component, ComponentGroup, ComponentStatusChange
 
@@ -25,6 +26,7 @@ def _counts():
             Component,
             ComponentStatusChange,
             AuditEntry,
+            Incident,
         )
     }
 
@@ -45,12 +47,25 @@ def test_demo_data_is_complete():
     # History to draw 90 days of uptime from, with real outages in it.
     assert ComponentStatusChange.objects.filter(status="major_outage").exists()
     assert all(c.status_changes.exists() for c in Component.objects.all())
+    # Incidents to command and to compute metrics from.
+    from opsportal.incidents.models import Incident
+
+    assert Incident.objects.filter(status="investigating", severity="P1").count() == 1
+    assert Incident.objects.filter(status__in=["resolved", "closed"]).count() == 9
+    assert Incident.objects.filter(postmortem__status="published").exists()
 
 
 def test_demo_load_is_idempotent():
     demo_load()
     first = _counts()
-    assert demo_load() == {"regions": 0, "staff": 0, "teams": 0, "components": 0, "status_changes": 0}
+    assert demo_load() == {
+        "regions": 0,
+        "staff": 0,
+        "teams": 0,
+        "components": 0,
+        "status_changes": 0,
+        "incidents": 0,
+    }
     assert _counts() == first
 
 
