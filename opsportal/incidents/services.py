@@ -459,8 +459,17 @@ def incident_post_update(
         _apply_transition(actor, incident, target)
     changes = []
     for component, component_status in component_statuses or []:
+        # Statuspage's update shape carries old and new status per component.
+        old_status = Component.objects.only("status").get(pk=component.pk).status
         component_set_status(actor=actor, component=component, status=component_status)
-        changes.append({"component_id": component.pk, "name": component.name, "status": component_status})
+        changes.append(
+            {
+                "component_id": component.pk,
+                "name": component.name,
+                "old_status": old_status,
+                "status": component_status,
+            }
+        )
         if component_status != ComponentStatus.OPERATIONAL:
             AffectedComponent.objects.update_or_create(
                 incident=incident, component=component, defaults={"impact": component_status}
