@@ -218,6 +218,7 @@ CELERY_TIMEZONE = "UTC"
 PERIODIC_TASKS = {
     "run-due-jobs": ("opsportal.core.tasks.jobs_run_due", 1.0),
     "check-sla-clocks": ("opsportal.incidents.tasks.check_sla_clocks", 5.0),
+    "maintenance-sweep": ("opsportal.changes.tasks.maintenance_sweep", 15.0),
 }
 
 REST_FRAMEWORK = {
@@ -242,6 +243,13 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {
+        "IncidentStatusEnum": "opsportal.incidents.lifecycle.IncidentStatus",
+        "ComponentStatusEnum": "statuspage.models.ComponentStatus",
+        "PublicStatusEnum": "opsportal.incidents.lifecycle.PUBLIC_STATUSES",
+        "PublicUpdateStatusEnum": "opsportal.incidents.api.serializers.PUBLIC_UPDATE_STATUSES",
+        "PostmortemStatusEnum": "opsportal.incidents.models.Postmortem.Status",
+    },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",

@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from oncall.api import views as oncall_views
 from opsportal.api import views
+from opsportal.incidents.api import postmortem_views as postmortem_api
+from opsportal.incidents.api import views as incidents_api
 from statuspage.api import views as statuspage_views
 
 app_name = "api"
@@ -37,4 +39,67 @@ urlpatterns = [
     ),
     path("oncall/regions/", oncall_views.RegionListView.as_view(), name="oncall-regions"),
     path("oncall/teams/", oncall_views.TeamListView.as_view(), name="oncall-teams"),
+    path("incidents/", incidents_api.IncidentListView.as_view(), name="incidents"),
+    path("incidents/<int:incident_id>/", incidents_api.IncidentDetailView.as_view(), name="incident"),
+    path(
+        "incidents/<int:incident_id>/transition/",
+        incidents_api.IncidentTransitionView.as_view(),
+        name="incident-transition",
+    ),
+    path(
+        "incidents/<int:incident_id>/acknowledge/",
+        incidents_api.IncidentAcknowledgeView.as_view(),
+        name="incident-acknowledge",
+    ),
+    path(
+        "incidents/<int:incident_id>/severity/",
+        incidents_api.IncidentSeverityView.as_view(),
+        name="incident-severity",
+    ),
+    path(
+        "incidents/<int:incident_id>/roles/",
+        incidents_api.IncidentRoleAssignView.as_view(),
+        name="incident-roles",
+    ),
+    path(
+        "incidents/<int:incident_id>/roles/relieve/",
+        incidents_api.IncidentRoleRelieveView.as_view(),
+        name="incident-roles-relieve",
+    ),
+    path(
+        "incidents/<int:incident_id>/components/",
+        incidents_api.IncidentComponentView.as_view(),
+        name="incident-components",
+    ),
+    path(
+        "incidents/<int:incident_id>/notes/", incidents_api.IncidentNoteView.as_view(), name="incident-notes"
+    ),
+    path(
+        "incidents/<int:incident_id>/updates/",
+        incidents_api.IncidentUpdatesView.as_view(),
+        name="incident-updates",
+    ),
+    path(
+        "incidents/<int:incident_id>/timeline/",
+        incidents_api.IncidentTimelineView.as_view(),
+        name="incident-timeline",
+    ),
+    path(
+        "incidents/<int:incident_id>/merge/", incidents_api.IncidentMergeView.as_view(), name="incident-merge"
+    ),
+    path(
+        "incidents/<int:incident_id>/postmortem/",
+        postmortem_api.PostmortemView.as_view(),
+        name="incident-postmortem",
+    ),
+    path(
+        "incidents/<int:incident_id>/postmortem/transition/",
+        postmortem_api.PostmortemTransitionView.as_view(),
+        name="incident-postmortem-transition",
+    ),
+    path(
+        "incidents/<int:incident_id>/postmortem/action-items/",
+        postmortem_api.ActionItemListView.as_view(),
+        name="incident-postmortem-action-items",
+    ),
 ]

@@ -34,6 +34,7 @@ class ApiIndexView(APIView):
                 "version": "v1",
                 "links": {
                     "me": reverse("api:me", request=request),
+                    "incidents": reverse("api:incidents", request=request),
                     "components": reverse("api:statuspage-components", request=request),
                     "teams": reverse("api:oncall-teams", request=request),
                     "schema": reverse("api:schema", request=request),

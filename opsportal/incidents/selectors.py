@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.http import Http404
 from django.utils import timezone
 
 from opsportal.incidents.lifecycle import ACTIVE
@@ -54,11 +55,9 @@ def incidents_list(filters: IncidentFilters | None = None) -> QuerySet[Incident]
     if filters.component:
         incidents = incidents.filter(affected_components__component_id=filters.component)
     if filters.since:
-        incidents = incidents.filter(
-            started_at__gte=datetime.combine(filters.since, time.min, tzinfo=timezone.UTC)
-        )
+        incidents = incidents.filter(started_at__gte=datetime.combine(filters.since, time.min, tzinfo=UTC))
     if filters.until:
-        end = datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=timezone.UTC)
+        end = datetime.combine(filters.until + timedelta(days=1), time.min, tzinfo=UTC)
         incidents = incidents.filter(started_at__lt=end)
     if filters.q:
         query = filters.q.strip()
@@ -174,3 +173,43 @@ def public_active_incidents() -> QuerySet[Incident]:
 
 def public_incident(incident_id: int) -> Incident | None:
     return public_incidents().filter(pk=incident_id).first()
+
+
+def incidents_for_api(filters: IncidentFilters) -> QuerySet[Incident]:
+    # The post-mortem joins in so each row's public status costs no extra query.
+    return incidents_list(filters).select_related("postmortem")
+
+
+def incident_or_404(incident_id: int) -> Incident:
+    """The bare row, for handing to a service (which locks and re-reads it)."""
+    incident = Incident.objects.filter(pk=incident_id).first()
+    if incident is None:
+        raise Http404("No such incident.")
+    return incident
+
+
+def incident_detail_or_404(incident_id: int) -> Incident:
+    try:
+        return incident_detail(incident_id)
+    except Incident.DoesNotExist:
+        raise Http404("No such incident.") from None
+
+
+def incident_public_updates(incident: Incident) -> QuerySet[PublicUpdate]:
+    return incident.public_updates.select_related("author").order_by("-created_at", "-id")
+
+
+def postmortem_for_incident(incident_id: int) -> Postmortem | None:
+    return (
+        Postmortem.objects.select_related("incident")
+        .prefetch_related("action_items__owner")
+        .filter(incident_id=incident_id)
+        .first()
+    )
+
+
+def postmortem_or_404(incident_id: int) -> Postmortem:
+    postmortem = postmortem_for_incident(incident_id)
+    if postmortem is None:
+        raise Http404("This incident has no post-mortem yet; POST to start one.")
+    return postmortem

@@ -85,6 +85,11 @@ def _policy(severity: str) -> SeverityPolicy:
     return SeverityPolicy.objects.get(severity=severity)
 
 
+def _require_open(incident: Incident) -> None:
+    if incident.status in ("closed", "declined", "merged"):
+        raise Conflict(f"{incident.reference} is {incident.status}; reopen it first.")
+
+
 def _has_commander(incident: Incident) -> bool:
     return incident.role_assignments.filter(role=IncidentRole.COMMANDER, relieved_at__isnull=True).exists()
 
@@ -137,6 +142,10 @@ def incident_declare(
         raise ValidationError({"detected_at": "Detection cannot come before the impact started."})
     for _, impact in components or []:
         _check_impact(impact)
+    if commander is not None and not commander.has_perm(COMMAND):
+        raise ValidationError(
+            {"commander": f"{commander.get_username()} does not hold the incident commander role."}
+        )
     incident = Incident.objects.create(
         title=title,
         public_title=(public_title or title).strip(),
@@ -236,6 +245,7 @@ def incident_acknowledge(*, actor, incident: Incident) -> Incident:
     """Someone is on it: stops the respond clock. Idempotent."""
     require_permission(actor, RESPOND)
     incident = _locked(incident)
+    _require_open(incident)
     if incident.acknowledged_at is None:
         incident.acknowledged_at = timezone.now()
         incident.save(update_fields=["acknowledged_at", "updated_at"])
@@ -255,6 +265,7 @@ def incident_change_severity(*, actor, incident: Incident, severity: str, reason
     require_permission(actor, RESPOND)
     _check_severity(severity)
     incident = _locked(incident)
+    _require_open(incident)
     if incident.severity == severity:
         return incident
     before = _snapshot(incident)
@@ -500,11 +511,13 @@ def incident_merge(*, actor, incident: Incident, into: Incident) -> Incident:
     if incident.pk == into.pk:
         raise ValidationError({"into": "An incident cannot be merged into itself."})
     incident = _locked(incident)
+    into = _locked(into)  # its status is checked under the lock, not from the caller's copy
     if into.status not in ACTIVE:
         raise Conflict(f"{into.reference} is {into.status}; merge into an active incident.")
     _apply_transition(actor, incident, IncidentStatus.MERGED, note=f"merged into {into.reference}")
     incident.merged_into = into
     incident.save(update_fields=["merged_into", "updated_at"])
+    audit_record(actor=actor, action="incident.merged", obj=incident, after={"merged_into": into.pk})
     _event(
         into,
         TimelineEvent.Kind.MERGED,

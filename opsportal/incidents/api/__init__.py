@@ -1,0 +1,1 @@
+"""Partner API v1 for incidents: serializers check shape, views call the incident services and selectors."""
