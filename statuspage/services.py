@@ -11,6 +11,7 @@ from django.utils import timezone
 from opsportal.core.live import broadcast_on_commit
 from opsportal.core.services import audit_record, require_permission
 from statuspage.models import Component, ComponentStatus, ComponentStatusChange
+from statuspage.publishing import statuspage_changed
 
 
 @transaction.atomic
@@ -39,4 +40,5 @@ def component_set_status(
         after={"status": status},
     )
     broadcast_on_commit("staff", {"kind": "component.status", "component": component.name, "status": status})
+    statuspage_changed("component.status")
     return component

@@ -1,1 +1,56 @@
-"""Changes: maintenance windows, change freezes, deploy events (built in the maintenance issue)."""
+"""Changes: maintenance windows and their updates."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from opsportal.changes.lifecycle import MaintenanceStatus
+
+
+class MaintenanceWindow(models.Model):
+    title = models.CharField(max_length=200)
+    body = models.TextField(help_text="What merchants should expect")
+    components = models.ManyToManyField(
+        "statuspage.Component", related_name="maintenance_windows", blank=True
+    )
+    scheduled_for = models.DateTimeField()
+    scheduled_until = models.DateTimeField()
+    status = models.CharField(
+        max_length=16,
+        choices=[(s.value, s.label) for s in MaintenanceStatus],
+        default=MaintenanceStatus.SCHEDULED.value,
+    )
+    # Each component's status when the window started, restored when it completes.
+    previous_statuses = models.JSONField(default=dict, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scheduled_for", "id"]
+        indexes = [models.Index(fields=["status", "scheduled_for"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.scheduled_for:%Y-%m-%d %H:%M})"
+
+
+class MaintenanceUpdate(models.Model):
+    window = models.ForeignKey(MaintenanceWindow, on_delete=models.CASCADE, related_name="updates")
+    status = models.CharField(max_length=16)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.window_id} {self.status}"
