@@ -34,9 +34,12 @@ from opsportal.incidents.models import (
 )
 from opsportal.incidents.sla import sla_clocks
 from statuspage.models import Component, ComponentStatus
+from statuspage.publishing import statuspage_changed
 from statuspage.services import component_set_status
 
 RESPOND = "core.respond"
+# Timeline events that can change what the public page shows (status words, impact, post-mortem summary).
+PUBLIC_KINDS = {"public_update", "status", "severity", "postmortem", "component", "merged"}
 COMMAND = "core.command_incidents"
 ADMINISTER = "core.administer"
 
@@ -64,6 +67,8 @@ def _event(
         at=at or timezone.now(),
     )
     _announce(incident, kind)
+    if kind in PUBLIC_KINDS:
+        statuspage_changed(f"incident.{kind}")
     return event
 
 
