@@ -24,6 +24,10 @@ DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
 PORT = env_int("PORT", 8000)
 PUBLIC_URL = env_str("PUBLIC_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+# The public status page as its Statuspage-compatible JSON describes it (page.id, page.name, page.time_zone).
+STATUSPAGE_NAME = env_str("STATUSPAGE_NAME", "Platform status")
+STATUSPAGE_ID = env_str("STATUSPAGE_ID", "opsportal")
+STATUSPAGE_TIME_ZONE = env_str("STATUSPAGE_TIME_ZONE", "Etc/UTC")
 # "embedded": one process does HTTP, WebSockets and background work. "production": Celery + Redis.
 RUNNING_MODE = "production" if REDIS_URL else "embedded"
 
@@ -136,7 +140,15 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # A file cache, not per-process memory: management commands and the server then agree on what
+    # the public page's current version is.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(VAR_DIR / "cache"),
+            "OPTIONS": {"MAX_ENTRIES": 5000},
+        }
+    }
     CHANNEL_LAYERS = {"default": {"BACKEND": "opsportal.core.channel_layer.EmbeddedChannelLayer"}}
 
 AUTH_PASSWORD_VALIDATORS = [

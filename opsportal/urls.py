@@ -10,6 +10,8 @@ from statuspage import views as statuspage_views
 urlpatterns = [
     path("", statuspage_views.status_home, name="status_home"),
     path("incidents/<int:incident_id>/", statuspage_views.incident_page, name="public_incident"),
+    path("maintenance/<int:window_id>/", statuspage_views.maintenance_page, name="public_maintenance"),
+    path("history/", statuspage_views.history, name="public_history"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("portal/", include("opsportal.portal.urls")),

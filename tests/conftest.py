@@ -32,6 +32,15 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    # Tests roll back instead of committing, so on-commit cache invalidation never runs between them.
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def make_staff(db):
     def make(username: str, role: Role | None, *, time_zone: str = "UTC"):

@@ -12,4 +12,5 @@ def opsportal(request):
         "running_mode": settings.RUNNING_MODE,
         "staff_role": role,
         "public_url": settings.PUBLIC_URL,
+        "statuspage_name": getattr(settings, "STATUSPAGE_NAME", "Platform status"),
     }

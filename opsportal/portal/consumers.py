@@ -4,12 +4,27 @@ from __future__ import annotations
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.contrib.auth import get_user_model
 
 from opsportal.core.live import staff_group, user_group
+from opsportal.incidents.models import Incident
+from opsportal.incidents.services import incident_group
 
 # Close codes in the 4000 range are ours: 4401 not signed in, 4403 no portal access.
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+
+
+def _may_follow(user, incident_id: int) -> bool:
+    if user is None or not user.is_authenticated:
+        return False
+    # A fresh read of the user: the scope's copy caches permissions from connect time.
+    fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    return (
+        fresh is not None
+        and fresh.has_perm("core.access_portal")
+        and Incident.objects.filter(pk=incident_id).exists()
+    )
 
 
 class PortalConsumer(AsyncJsonWebsocketConsumer):
@@ -40,9 +55,29 @@ class PortalConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive_json(self, content, **kwargs):
-        # The socket is for server-to-browser events; browsers act through htmx forms.
-        if content.get("kind") == "ping":
+        # The socket is for server-to-browser events; browsers act through htmx forms. The only
+        # messages in are a ping and a subscription to one incident's changes.
+        kind = content.get("kind")
+        if kind == "ping":
             await self.send_json({"kind": "pong"})
+        elif kind == "subscribe":
+            await self._subscribe(content.get("incident"))
+
+    async def _subscribe(self, incident_id) -> None:
+        if not isinstance(incident_id, int) or isinstance(incident_id, bool):
+            await self.send_json({"kind": "error", "detail": "subscribe needs an incident id."})
+            return
+        user = self.scope.get("user")
+        # Roles change while a tab stays open: check again rather than trust the handshake.
+        allowed = await database_sync_to_async(_may_follow)(user, incident_id)
+        if not allowed:
+            await self.send_json({"kind": "error", "detail": f"Cannot follow incident {incident_id}."})
+            return
+        group = incident_group(incident_id)
+        if group not in self.groups_joined:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        await self.send_json({"kind": "subscribed", "incident": incident_id})
 
     async def live_event(self, message):
         await self.send_json(message["event"])

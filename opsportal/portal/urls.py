@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from opsportal.portal import incident_views as iv
 from opsportal.portal import views
 
 app_name = "portal"
@@ -19,4 +20,47 @@ urlpatterns = [
     path("staff/", views.staff, name="staff"),
     path("staff/<int:user_id>/role/", views.staff_role, name="staff_role"),
     path("audit/", views.audit_log, name="audit"),
+    path("incidents/", iv.incident_list, name="incident_list"),
+    path("incidents/declare/", iv.incident_declare, name="incident_declare"),
+    path("incidents/<int:incident_id>/", iv.incident_detail, name="incident_detail"),
+    path("incidents/<int:incident_id>/panels/<str:panel>/", iv.incident_panel, name="incident_panel"),
+    path("incidents/<int:incident_id>/transition/", iv.incident_transition, name="incident_transition"),
+    path("incidents/<int:incident_id>/acknowledge/", iv.incident_acknowledge, name="incident_acknowledge"),
+    path("incidents/<int:incident_id>/severity/", iv.incident_severity, name="incident_severity"),
+    path("incidents/<int:incident_id>/roles/", iv.incident_role_assign, name="incident_role_assign"),
+    path(
+        "incidents/<int:incident_id>/roles/take-command/",
+        iv.incident_take_command,
+        name="incident_take_command",
+    ),
+    path(
+        "incidents/<int:incident_id>/roles/relieve/", iv.incident_role_relieve, name="incident_role_relieve"
+    ),
+    path("incidents/<int:incident_id>/components/", iv.incident_component, name="incident_component"),
+    path("incidents/<int:incident_id>/notes/", iv.incident_note, name="incident_note"),
+    path("incidents/<int:incident_id>/updates/", iv.incident_public_update, name="incident_public_update"),
+    path("incidents/<int:incident_id>/merge/", iv.incident_merge, name="incident_merge"),
+    path("incidents/<int:incident_id>/timeline/<int:event_id>/pin/", iv.timeline_pin, name="timeline_pin"),
+    path(
+        "incidents/<int:incident_id>/timeline.md", iv.incident_timeline_markdown, name="incident_timeline_md"
+    ),
+    path("incidents/<int:incident_id>/postmortem/", iv.incident_postmortem, name="incident_postmortem"),
+    path(
+        "incidents/<int:incident_id>/postmortem/start/",
+        iv.incident_postmortem_start,
+        name="incident_postmortem_start",
+    ),
+    path(
+        "incidents/<int:incident_id>/postmortem/status/",
+        iv.incident_postmortem_status,
+        name="incident_postmortem_status",
+    ),
+    path("incidents/<int:incident_id>/postmortem/actions/", iv.action_item_add, name="action_item_add"),
+    path(
+        "incidents/<int:incident_id>/postmortem/actions/<int:item_id>/status/",
+        iv.action_item_status,
+        name="action_item_status",
+    ),
+    path("metrics/", iv.metrics, name="metrics"),
+    path("settings/severities/", iv.severity_settings, name="severity_settings"),
 ]

@@ -19,6 +19,7 @@ from opsportal.api.services import api_token_create, api_token_revoke
 from opsportal.core import selectors as core_selectors
 from opsportal.core.roles import role_of
 from opsportal.core.services import job_schedule, staff_set_role
+from opsportal.incidents.selectors import IncidentFilters, incidents_list
 from opsportal.portal.access import staff_required
 from opsportal.portal.forms import ApiTokenForm, LiveCheckForm, StaffRoleForm
 from statuspage.selectors import component_groups_with_components, ungrouped_components
@@ -35,6 +36,7 @@ def home(request):
             "regions": regions(),
             "teams": teams_with_members(),
             "live_check_form": LiveCheckForm(),
+            "active_incidents": incidents_list(IncidentFilters(active_only=True))[:20],
         },
     )
 

@@ -5,6 +5,15 @@
   const indicator = document.getElementById("live-indicator");
   const toasts = document.getElementById("toasts");
   let attempt = 0;
+  let current = null;
+
+  // Pages send on the shared socket through this (incident.js subscribes to one incident).
+  window.opsportalSocket = {
+    send(message) {
+      if (current && current.readyState === WebSocket.OPEN) { current.send(JSON.stringify(message)); return true; }
+      return false;
+    },
+  };
 
   function setState(state, text) {
     if (!indicator) return;
@@ -25,6 +34,7 @@
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const socket = new WebSocket(`${scheme}://${location.host}/ws/portal/`);
+    current = socket;
     socket.addEventListener("open", () => { attempt = 0; setState("open", "Live"); });
     socket.addEventListener("message", (message) => {
       let event;

@@ -150,7 +150,12 @@ def test_a_public_update_moves_status_and_components_together(rob, checkout):
     assert incident.status == "identified"
     assert checkout.status == "partial_outage"
     assert update.component_statuses == [
-        {"component_id": checkout.pk, "name": "Checkout", "old_status": "operational", "status": "partial_outage"}
+        {
+            "component_id": checkout.pk,
+            "name": "Checkout",
+            "old_status": "operational",
+            "status": "partial_outage",
+        }
     ]
     event = incident.timeline.get(kind="public_update")
     assert event.is_public and event.body == "We found the cause."

@@ -1,0 +1,255 @@
+"""War-room forms: they check shape (types, choices, lengths); the incident services check meaning."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from oncall.models import Team
+from opsportal.incidents.lifecycle import PUBLIC_STATUSES, IncidentStatus
+from opsportal.incidents.models import ActionItem, Incident, IncidentRole, Postmortem, Severity
+from opsportal.incidents.postmortems import EDITABLE_FIELDS
+from opsportal.incidents.selectors import IncidentFilters
+from statuspage.models import Component, ComponentStatus
+
+IMPACT_CHOICES = [(value, label) for value, label in ComponentStatus.choices if value != "operational"]
+DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+
+
+def _staff_users():
+    return get_user_model().objects.filter(is_active=True).order_by("username")
+
+
+class PanelForm(forms.Form):
+    """Several of these share the command page: each gets its own id prefix so labels stay unique."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        if self.id_prefix:
+            kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)
+
+
+class StaffChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, user) -> str:
+        return user.get_full_name() or user.get_username()
+
+
+class IncidentFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
+    status = forms.ChoiceField(
+        choices=[("", "Any status")] + [(s.value, s.label) for s in IncidentStatus], required=False
+    )
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="Any team")
+    component = forms.ModelChoiceField(
+        queryset=Component.objects.all(), required=False, empty_label="Any component"
+    )
+    since = forms.DateField(required=False, widget=DATE_INPUT, label="Started from")
+    until = forms.DateField(required=False, widget=DATE_INPUT, label="Started until")
+
+    def filters(self) -> IncidentFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        return IncidentFilters(
+            q=data.get("q", ""),
+            severity=data.get("severity", ""),
+            status=data.get("status", ""),
+            team=data["team"].pk if data.get("team") else None,
+            component=data["component"].pk if data.get("component") else None,
+            since=data.get("since"),
+            until=data.get("until"),
+        )
+
+
+class DeclareForm(forms.Form):
+    title = forms.CharField(max_length=200, help_text="Internal: what responders call it.")
+    public_title = forms.CharField(
+        max_length=200, required=False, help_text="What merchants see; defaults to the title."
+    )
+    severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.P2)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="No team")
+    commander = StaffChoiceField(queryset=_staff_users(), required=False, empty_label="Nobody yet")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["commander"].queryset = _staff_users()
+        self.component_fields = []
+        for component in Component.objects.all():
+            name = f"impact_{component.pk}"
+            self.fields[name] = forms.ChoiceField(
+                choices=[("", "Not affected"), *IMPACT_CHOICES], required=False, label=component.name
+            )
+            self.component_fields.append((component, name))
+
+    def components(self) -> list[tuple[Component, str]]:
+        return [(c, self.cleaned_data[name]) for c, name in self.component_fields if self.cleaned_data[name]]
+
+    def bound_component_fields(self):
+        return [self[name] for _, name in self.component_fields]
+
+
+class TransitionForm(PanelForm):
+    id_prefix = "transition"
+    status = forms.ChoiceField(choices=[(s.value, s.label) for s in IncidentStatus])
+    note = forms.CharField(max_length=500, required=False)
+
+
+class SeverityForm(PanelForm):
+    id_prefix = "severity"
+    severity = forms.ChoiceField(choices=Severity.choices)
+    reason = forms.CharField(max_length=500, required=False)
+
+
+class RoleForm(PanelForm):
+    id_prefix = "role"
+    role = forms.ChoiceField(choices=IncidentRole.choices)
+    user = StaffChoiceField(queryset=_staff_users(), label="Person")
+    replace = forms.BooleanField(required=False, label="Hand over (replace the current holder)")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = _staff_users()
+
+
+class RelieveForm(PanelForm):
+    id_prefix = "relieve"
+    role = forms.ChoiceField(choices=IncidentRole.choices)
+    user = StaffChoiceField(queryset=_staff_users())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = _staff_users()
+
+
+class ComponentImpactForm(PanelForm):
+    id_prefix = "component"
+    component = forms.ModelChoiceField(queryset=Component.objects.all())
+    impact = forms.ChoiceField(choices=[("", "Not affected (remove)"), *IMPACT_CHOICES], required=False)
+
+
+class NoteForm(PanelForm):
+    id_prefix = "note"
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Note", max_length=5000)
+    pinned = forms.BooleanField(required=False, label="Pin to the timeline (for the post-mortem)")
+
+
+class PinForm(PanelForm):
+    id_prefix = "pin"
+    pinned = forms.BooleanField(required=False)
+
+
+class PublicUpdateForm(PanelForm):
+    id_prefix = "update"
+    status = forms.ChoiceField(choices=[(s, s.capitalize()) for s in PUBLIC_STATUSES[:4]])
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="Message for merchants", max_length=5000
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.component_fields = []
+        for component in Component.objects.all():
+            name = f"component_{component.pk}"
+            self.fields[name] = forms.ChoiceField(
+                choices=[("", "No change"), *ComponentStatus.choices], required=False, label=component.name
+            )
+            self.component_fields.append((component, name))
+
+    def component_statuses(self) -> list[tuple[Component, str]]:
+        return [(c, self.cleaned_data[name]) for c, name in self.component_fields if self.cleaned_data[name]]
+
+    def bound_component_fields(self):
+        return [self[name] for _, name in self.component_fields]
+
+
+class MergeForm(PanelForm):
+    id_prefix = "merge"
+    into = forms.ModelChoiceField(queryset=Incident.objects.all(), label="Merge into incident")
+
+    def __init__(self, *args, incident: Incident | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Offer active incidents; the service still refuses a finished one that slips through.
+        others = Incident.objects.filter(
+            status__in=["triage", "investigating", "identified", "monitoring"]
+        ).order_by("-started_at")
+        if incident is not None:
+            others = others.exclude(pk=incident.pk)
+        self.fields["into"].queryset = others
+        self.fields["into"].label_from_instance = lambda i: f"{i.reference} {i.title}"
+
+
+class PostmortemForm(forms.Form):
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    customer_impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    timeline = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}), required=False, help_text="Pre-filled from pinned events."
+    )
+    root_cause = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    went_well = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    went_badly = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    public_summary = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Shown on the public incident once published.",
+    )
+
+    def sections(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in EDITABLE_FIELDS}
+
+
+class PostmortemStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Postmortem.Status.choices)
+
+
+class ActionItemForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    owner = StaffChoiceField(queryset=_staff_users(), required=False, empty_label="Nobody yet")
+    due_date = forms.DateField(required=False, widget=DATE_INPUT)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _staff_users()
+
+
+class ActionItemStatusForm(forms.Form):
+    status = forms.ChoiceField(choices=ActionItem.Status.choices)
+
+
+PERIOD_CHOICES = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days"), ("custom", "Custom")]
+
+
+class MetricsPeriodForm(forms.Form):
+    period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, initial="30")
+    since = forms.DateField(required=False, widget=DATE_INPUT, label="From")
+    until = forms.DateField(required=False, widget=DATE_INPUT, label="Until (inclusive)")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("period") == "custom":
+            if not data.get("since") or not data.get("until"):
+                raise forms.ValidationError("A custom period needs both dates.")
+            if data["since"] > data["until"]:
+                raise forms.ValidationError("The period must start before it ends.")
+        return data
+
+    def bounds(self):
+        """(since, until) as aware datetimes; the last 30 days when the form is empty or invalid."""
+        now = timezone.now()
+        data = self.cleaned_data if self.is_valid() else {}
+        period = data.get("period") or "30"
+        if period == "custom":
+            start = datetime.combine(data["since"], time.min, tzinfo=UTC)
+            end = datetime.combine(data["until"] + timedelta(days=1), time.min, tzinfo=UTC)
+            return start, end
+        return now - timedelta(days=int(period)), now
+
+
+class SeverityPolicyForm(forms.Form):
+    detect_minutes = forms.IntegerField(label="Detect (minutes)")
+    respond_minutes = forms.IntegerField(label="Respond (minutes)")
+    resolve_minutes = forms.IntegerField(label="Resolve (minutes)")

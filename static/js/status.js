@@ -1,0 +1,62 @@
+// The public status page: local times, and live updates over a WebSocket (polling if sockets fail).
+(function () {
+  "use strict";
+  const state = document.getElementById("live-state");
+  const POLL_MS = 30000;
+  let attempt = 0;
+  let socketOpen = false;
+  let pollTimer = null;
+
+  function localTimes(root) {
+    const format = new Intl.DateTimeFormat(undefined, {
+      month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
+    });
+    root.querySelectorAll("time[data-local]").forEach((el) => {
+      const when = new Date(el.getAttribute("datetime"));
+      if (!isNaN(when)) el.textContent = format.format(when);
+    });
+  }
+
+  function refresh() {
+    // The page is served from a cache with an ETag, so this is cheap even during a surge.
+    if (!window.htmx || !document.getElementById("live")) return;
+    htmx.ajax("GET", location.pathname + location.search, { target: "#live", select: "#live", swap: "outerHTML" });
+  }
+
+  function setState(text) { if (state) state.textContent = text; }
+
+  function startPolling() {
+    if (pollTimer) return;
+    pollTimer = setInterval(refresh, POLL_MS);
+  }
+
+  function stopPolling() {
+    if (pollTimer) { clearInterval(pollTimer); pollTimer = null; }
+  }
+
+  function connect() {
+    if (!("WebSocket" in window)) { startPolling(); return; }
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    let socket;
+    try { socket = new WebSocket(`${scheme}://${location.host}/ws/status/`); } catch (e) { startPolling(); return; }
+    socket.addEventListener("open", () => {
+      socketOpen = true; attempt = 0; stopPolling(); setState("· live");
+      refresh(); // catch up on anything missed while disconnected
+    });
+    socket.addEventListener("message", (message) => {
+      let event;
+      try { event = JSON.parse(message.data); } catch (e) { return; }
+      if (event.kind === "status.changed") refresh();
+    });
+    socket.addEventListener("close", () => {
+      socketOpen = false; attempt += 1; setState("· reconnecting");
+      startPolling();
+      const delay = Math.min(30000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
+      setTimeout(connect, delay);
+    });
+  }
+
+  document.addEventListener("htmx:afterSwap", (event) => localTimes(event.target.parentNode || document));
+  localTimes(document);
+  connect();
+})();
