@@ -8,18 +8,10 @@ import pytest
 from playwright.sync_api import expect
 
 from opsportal.core.roles import Role
-from opsportal.incidents.models import SeverityPolicy
 
 pytestmark = pytest.mark.browser
 
 LIVE_TIMEOUT_MS = 5_000
-
-
-def _policies() -> None:
-    # Transactional tests flush the data migration's defaults; put back the one this test needs.
-    SeverityPolicy.objects.get_or_create(
-        severity="P2", defaults={"detect_minutes": 15, "respond_minutes": 60, "resolve_minutes": 1440}
-    )
 
 
 def _open_as(browser, live_server_url, cookie: str, path: str):
@@ -36,7 +28,6 @@ def _open_as(browser, live_server_url, cookie: str, path: str):
 def test_incident_note_appears_for_another_viewer_without_reload(
     browser, live_server_url, make_staff, session_cookie_for
 ):
-    _policies()
     irene = make_staff("irene", Role.INCIDENT_COMMANDER)
     rob = make_staff("rob", Role.RESPONDER)
     # Declared through the page: services called here would broadcast from Playwright's event-loop thread.

@@ -215,3 +215,19 @@ def test_notes_are_internal(rob):
     postmortem = postmortem_start(actor=rob, incident=incident)
     assert "DB failover at 14:05" in postmortem.timeline
     assert Postmortem.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_default_sla_policies_survive_a_database_flush():
+    from django.core.management import call_command
+
+    from opsportal.incidents.models import SeverityPolicy
+
+    call_command("flush", "--noinput", verbosity=0)
+    assert list(SeverityPolicy.objects.values_list("severity", "resolve_minutes")) == [
+        ("P0", 60),
+        ("P1", 240),
+        ("P2", 1440),
+        ("P3", 4320),
+        ("P4", 10080),
+    ]
