@@ -19,8 +19,20 @@
 
   function refresh() {
     // The page is served from a cache with an ETag, so this is cheap even during a surge.
-    if (!window.htmx || !document.getElementById("live")) return;
-    htmx.ajax("GET", location.pathname + location.search, { target: "#live", select: "#live", swap: "outerHTML" });
+    fetch(location.pathname + location.search, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+      .then((response) => (response.ok ? response.text() : Promise.reject(response.status)))
+      .then((html) => {
+        const fresh = new DOMParser().parseFromString(html, "text/html");
+        for (const id of ["live", "last-updated"]) {
+          const incoming = fresh.getElementById(id);
+          const current = document.getElementById(id);
+          if (incoming && current) {
+            current.replaceWith(incoming);
+            localTimes(incoming);
+          }
+        }
+      })
+      .catch(() => setState("· offline, retrying"));
   }
 
   function setState(text) { if (state) state.textContent = text; }
@@ -56,7 +68,6 @@
     });
   }
 
-  document.addEventListener("htmx:afterSwap", (event) => localTimes(event.target.parentNode || document));
   localTimes(document);
   connect();
 })();
