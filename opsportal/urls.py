@@ -5,17 +5,43 @@ from django.urls import include, path, re_path
 
 from opsportal.api.views import api_not_found
 from opsportal.core import health
+from statuspage import api_v2_views, feeds, ical
 from statuspage import views as statuspage_views
+
+# Statuspage-compatible public JSON; unknown paths under it answer with a problem (and CORS).
+api_v2 = [
+    path("summary.json", api_v2_views.summary, name="v2_summary"),
+    path("status.json", api_v2_views.status, name="v2_status"),
+    path("components.json", api_v2_views.components, name="v2_components"),
+    path("incidents.json", api_v2_views.incidents, name="v2_incidents"),
+    path("incidents/unresolved.json", api_v2_views.incidents_unresolved, name="v2_incidents_unresolved"),
+    path("scheduled-maintenances.json", api_v2_views.scheduled_maintenances, name="v2_maintenances"),
+    path(
+        "scheduled-maintenances/upcoming.json",
+        api_v2_views.scheduled_maintenances_upcoming,
+        name="v2_maintenances_upcoming",
+    ),
+    path(
+        "scheduled-maintenances/active.json",
+        api_v2_views.scheduled_maintenances_active,
+        name="v2_maintenances_active",
+    ),
+    re_path(r"^", api_v2_views.not_found),
+]
 
 urlpatterns = [
     path("", statuspage_views.status_home, name="status_home"),
     path("incidents/<int:incident_id>/", statuspage_views.incident_page, name="public_incident"),
     path("maintenance/<int:window_id>/", statuspage_views.maintenance_page, name="public_maintenance"),
     path("history/", statuspage_views.history, name="public_history"),
+    path("history.rss", feeds.history_rss, name="history_rss"),
+    path("history.atom", feeds.history_atom, name="history_atom"),
+    path("maintenance.ics", ical.maintenance_ics, name="maintenance_ics"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("portal/", include("opsportal.portal.urls")),
     path("api/v1/", include("opsportal.api.urls")),
+    path("api/v2/", include(api_v2)),
     path("django-admin/", admin.site.urls),
     re_path(r"^api/", api_not_found),
 ]

@@ -19,6 +19,7 @@ from opsportal.incidents.lifecycle import (
     IncidentStatus,
     check_transition,
     internal_status_for_public,
+    public_status,
 )
 from opsportal.incidents.models import (
     SINGLE_HOLDER_ROLES,
@@ -471,7 +472,8 @@ def incident_post_update(
     incident = _locked(incident)
     if incident.status in ("closed", "declined", "merged"):
         raise Conflict(f"{incident.reference} is {incident.status}; it takes no more public updates.")
-    if IncidentStatus(incident.status) != target:
+    # Triage already reads "investigating" in public: comms can speak before the commander is named.
+    if public_status(incident.status) != status:
         _apply_transition(actor, incident, target)
     changes = []
     for component, component_status in component_statuses or []:

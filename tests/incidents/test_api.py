@@ -325,7 +325,7 @@ def test_notes_stay_on_the_timeline_and_never_in_public_updates(api, rob, write_
     assert [u["body"] for u in updates["results"]] == ["Looking into it"]
     assert "Secret" not in str(updates)
     timeline = api.get(url(incident, "timeline"), token=write_token).json()["results"]
-    assert [event["kind"] for event in timeline] == ["declared", "note", "status", "public_update"]
+    assert [event["kind"] for event in timeline] == ["declared", "note", "public_update"]
 
 
 def test_the_timeline_exports_as_markdown(api, rob, write_token):

@@ -231,3 +231,14 @@ def test_default_sla_policies_survive_a_database_flush():
         ("P3", 4320),
         ("P4", 10080),
     ]
+
+
+def test_comms_can_post_investigating_from_triage_before_a_commander_is_named(rob):
+    incident = services.incident_declare(actor=rob, title="x", severity="P0")
+    services.incident_post_update(
+        actor=rob, incident=incident, status="investigating", body="Looking into it."
+    )
+    incident.refresh_from_db()
+    assert incident.status == "triage"  # still waiting for a commander, but the public has heard from us
+    with pytest.raises(Conflict, match="needs an incident commander"):
+        services.incident_post_update(actor=rob, incident=incident, status="identified", body="Found it.")
