@@ -47,8 +47,16 @@ def _last_good_key(name: str) -> str:
     return f"statuspage:last:{name}"
 
 
+def _etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match may list several tags, mark them weak (W/), or be "*"."""
+    if header.strip() == "*":
+        return True
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+    return etag in tags
+
+
 def _respond(request: HttpRequest, rendered: Rendered, *, stale: bool = False) -> HttpResponse:
-    if request.headers.get("If-None-Match") == rendered.etag and not stale:
+    if not stale and _etag_matches(request.headers.get("If-None-Match", ""), rendered.etag):
         response = HttpResponseNotModified()
     else:
         response = HttpResponse(rendered.content, content_type=rendered.content_type, status=rendered.status)

@@ -44,6 +44,9 @@ class TcpProxy:
     def cut(self) -> None:
         """Refuse new connections and drop the open ones, as a database host going away would."""
         self._open = False
+        # shutdown() wakes the thread blocked in accept(); close() alone would leave the port listening.
+        with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
         self._listener.close()
         with self._lock:
             for sock in self._sockets:

@@ -23,3 +23,10 @@ def test_htmx_is_served_from_this_server(client):
     html = client.get("/").content.decode()
     assert 'src="/static/django_htmx/htmx-2.min.js"' in html
     assert "unpkg.com" not in html and "jsdelivr" not in html
+
+
+def test_etags_match_lists_weak_tags_and_star(client):
+    etag = client.get("/")["ETag"]
+    for header in (etag, f'"other", {etag}', f"W/{etag}", "*"):
+        assert client.get("/", headers={"If-None-Match": header}).status_code == 304, header
+    assert client.get("/", headers={"If-None-Match": '"other"'}).status_code == 200
