@@ -28,6 +28,8 @@ PUBLIC_URL = env_str("PUBLIC_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 STATUSPAGE_NAME = env_str("STATUSPAGE_NAME", "Platform status")
 STATUSPAGE_ID = env_str("STATUSPAGE_ID", "opsportal")
 STATUSPAGE_TIME_ZONE = env_str("STATUSPAGE_TIME_ZONE", "Etc/UTC")
+# When set, every public change re-exports the status page as static files here (see export_statuspage).
+STATUSPAGE_EXPORT_DIR = env_str("STATUSPAGE_EXPORT_DIR")
 # "embedded": one process does HTTP, WebSockets and background work. "production": Celery + Redis.
 RUNNING_MODE = "production" if REDIS_URL else "embedded"
 
