@@ -263,6 +263,7 @@ SPECTACULAR_SETTINGS = {
         "PublicStatusEnum": "opsportal.incidents.lifecycle.PUBLIC_STATUSES",
         "PublicUpdateStatusEnum": "opsportal.incidents.api.serializers.PUBLIC_UPDATE_STATUSES",
         "PostmortemStatusEnum": "opsportal.incidents.models.Postmortem.Status",
+        "MaintenanceStatusEnum": "opsportal.changes.api.serializers.STATUS_CHOICES",
     },
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -82,7 +82,19 @@ def _render(name: str, version: int, render: Callable[[], HttpResponse]) -> Rend
     if response.status_code == 200:
         cache.set(_key(name, version), rendered, FRESH_SECONDS)
         cache.set(_last_good_key(name), rendered, None)
+        _remember(name, rendered)
     return rendered
+
+
+# Per-process copies of the latest rendering of each name, keyed by version (bounded, small).
+_local: dict[str, Rendered] = {}
+LOCAL_LIMIT = 256
+
+
+def _remember(name: str, rendered: Rendered) -> None:
+    if len(_local) >= LOCAL_LIMIT and name not in _local:
+        _local.clear()
+    _local[name] = rendered
 
 
 def cached_public_response(
@@ -91,11 +103,16 @@ def cached_public_response(
     """Serve `name` (a path plus query) from the cache, rendering it at most once per public version."""
     try:
         version = public_version()
+        # Hot path: this process already holds this version's bytes, so one small cache read suffices.
+        local = _local.get(name)
+        if local is not None and local.version == version:
+            return _respond(request, local)
         hit = cache.get(_key(name, version))
     except Exception:  # the cache itself is down: render straight from the database
         logger.exception("Status page cache unavailable")
         return render()
     if hit is not None:
+        _remember(name, hit)
         return _respond(request, hit)
     lock = f"statuspage:lock:{name}:{version}"
     locked = False

@@ -37,7 +37,10 @@ def _empty_cache():
     # Tests roll back instead of committing, so on-commit cache invalidation never runs between them.
     from django.core.cache import cache
 
+    from statuspage import cache as public_cache
+
     cache.clear()
+    public_cache._local.clear()
     yield
 
 

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from oncall.api import views as oncall_views
 from opsportal.api import views
+from opsportal.changes.api import views as maintenance_api
 from opsportal.incidents.api import postmortem_views as postmortem_api
 from opsportal.incidents.api import views as incidents_api
 from statuspage.api import views as statuspage_views
@@ -39,6 +40,27 @@ urlpatterns = [
     ),
     path("oncall/regions/", oncall_views.RegionListView.as_view(), name="oncall-regions"),
     path("oncall/teams/", oncall_views.TeamListView.as_view(), name="oncall-teams"),
+    path("maintenance/", maintenance_api.MaintenanceListView.as_view(), name="maintenance"),
+    path(
+        "maintenance/<int:window_id>/",
+        maintenance_api.MaintenanceDetailView.as_view(),
+        name="maintenance-detail",
+    ),
+    path(
+        "maintenance/<int:window_id>/transition/",
+        maintenance_api.MaintenanceTransitionView.as_view(),
+        name="maintenance-transition",
+    ),
+    path(
+        "maintenance/<int:window_id>/updates/",
+        maintenance_api.MaintenanceUpdatesView.as_view(),
+        name="maintenance-updates",
+    ),
+    path(
+        "maintenance/<int:window_id>/reschedule/",
+        maintenance_api.MaintenanceRescheduleView.as_view(),
+        name="maintenance-reschedule",
+    ),
     path("incidents/", incidents_api.IncidentListView.as_view(), name="incidents"),
     path("incidents/<int:incident_id>/", incidents_api.IncidentDetailView.as_view(), name="incident"),
     path(

@@ -35,6 +35,7 @@ class ApiIndexView(APIView):
                 "links": {
                     "me": reverse("api:me", request=request),
                     "incidents": reverse("api:incidents", request=request),
+                    "maintenance": reverse("api:maintenance", request=request),
                     "components": reverse("api:statuspage-components", request=request),
                     "teams": reverse("api:oncall-teams", request=request),
                     "schema": reverse("api:schema", request=request),

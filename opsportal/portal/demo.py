@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from oncall.models import Region, Team, TeamMembership
+from opsportal.changes.models import MaintenanceWindow
 from opsportal.core.models import StaffProfile
 from opsportal.core.roles import Role, role_of
 from opsportal.core.services import SYSTEM, audit_record, staff_set_role
@@ -91,7 +92,15 @@ def demo_logins() -> list[tuple[str, str]]:
 def demo_load(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Create whatever demo data is missing. Returns how many rows of each kind were created."""
     now = now or timezone.now()
-    created = {"regions": 0, "staff": 0, "teams": 0, "components": 0, "status_changes": 0, "incidents": 0}
+    created = {
+        "regions": 0,
+        "staff": 0,
+        "teams": 0,
+        "components": 0,
+        "status_changes": 0,
+        "incidents": 0,
+        "maintenance": 0,
+    }
 
     regions = {}
     for position, (code, name, tz, start, end) in enumerate(REGIONS):
@@ -156,6 +165,9 @@ def demo_load(*, now: datetime.datetime | None = None) -> dict[str, int]:
         created["incidents"] = _demo_incidents(users, now=now)
     else:
         created["incidents"] = 0
+
+    if not MaintenanceWindow.objects.exists():
+        created["maintenance"] = _demo_maintenance(now=now)
 
     if any(created.values()):
         audit_record(actor=SYSTEM, action="demo.loaded", after=created)
@@ -371,6 +383,8 @@ def _demo_incidents(users: dict, *, now: datetime.datetime) -> int:
         pinned=True,
         body="Declines concentrated on one BIN range; opened ticket with acquirer.",
     )
+    # Public updates no longer move an incident out of triage by themselves; the commander does.
+    incident_services.incident_transition(actor=SYSTEM, incident=live, status="investigating")
     incident_services.incident_post_update(
         actor=SYSTEM,
         incident=live,
@@ -379,6 +393,51 @@ def _demo_incidents(users: dict, *, now: datetime.datetime) -> int:
         component_statuses=[(Component.objects.get(name="Card payments"), ComponentStatus.PARTIAL_OUTAGE)],
     )
     return count + 1
+
+
+def _demo_maintenance(*, now: datetime.datetime) -> int:
+    """One finished window ten days ago (for history) and one in two days (so the public page shows it)."""
+    from opsportal.changes import services as maintenance_services
+    from opsportal.changes.models import MaintenanceUpdate
+
+    # Services refuse a window that is already over, so schedule the past one ahead, run it through its
+    # lifecycle, then move the story back in time.
+    past = maintenance_services.maintenance_schedule(
+        actor=SYSTEM,
+        title="Database upgrade for reports",
+        body="Reports and analytics may be unavailable for up to an hour while we upgrade their database.",
+        components=[Component.objects.get(name="Reports and analytics")],
+        scheduled_for=now + datetime.timedelta(hours=1),
+        scheduled_until=now + datetime.timedelta(hours=2),
+    )
+    for status in ("in_progress", "verifying", "completed"):
+        maintenance_services.maintenance_transition(actor=SYSTEM, window=past, status=status)
+    starts = (now - datetime.timedelta(days=10)).replace(hour=2, minute=0, second=0, microsecond=0)
+    ends = starts + datetime.timedelta(hours=1)
+    MaintenanceWindow.objects.filter(pk=past.pk).update(
+        scheduled_for=starts,
+        scheduled_until=ends,
+        started_at=starts,
+        completed_at=ends - datetime.timedelta(minutes=10),
+        created_at=starts - datetime.timedelta(days=5),
+    )
+    updates = list(MaintenanceUpdate.objects.filter(window=past).order_by("created_at", "id"))
+    moments = [starts - datetime.timedelta(days=5), starts, ends - datetime.timedelta(minutes=20), ends]
+    for update, moment in zip(updates, moments, strict=False):
+        update.created_at = moment
+    MaintenanceUpdate.objects.bulk_update(updates, ["created_at"])
+
+    upcoming_start = (now + datetime.timedelta(days=2)).replace(hour=3, minute=0, second=0, microsecond=0)
+    maintenance_services.maintenance_schedule(
+        actor=SYSTEM,
+        title="Payouts bank-file switch",
+        body="We are moving payouts to a new bank-file format. Payouts scheduled in this window are sent "
+        "when it ends; no payout is lost.",
+        components=[Component.objects.get(name="Payouts")],
+        scheduled_for=upcoming_start,
+        scheduled_until=upcoming_start + datetime.timedelta(minutes=90),
+    )
+    return 2
 
 
 def _demo_history(component: Component, *, now: datetime.datetime) -> int:

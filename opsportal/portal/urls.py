@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from opsportal.portal import incident_views as iv
+from opsportal.portal import maintenance_views as mv
 from opsportal.portal import views
 
 app_name = "portal"
@@ -61,6 +62,12 @@ urlpatterns = [
         iv.action_item_status,
         name="action_item_status",
     ),
+    path("maintenance/", mv.maintenance_list, name="maintenance_list"),
+    path("maintenance/new/", mv.maintenance_new, name="maintenance_new"),
+    path("maintenance/<int:window_id>/", mv.maintenance_detail, name="maintenance_detail"),
+    path("maintenance/<int:window_id>/transition/", mv.maintenance_transition, name="maintenance_transition"),
+    path("maintenance/<int:window_id>/updates/", mv.maintenance_post_update, name="maintenance_post_update"),
+    path("maintenance/<int:window_id>/reschedule/", mv.maintenance_reschedule, name="maintenance_reschedule"),
     path("metrics/", iv.metrics, name="metrics"),
     path("settings/severities/", iv.severity_settings, name="severity_settings"),
 ]

@@ -1,10 +1,14 @@
 """Demo data loads once, completely, and a second run changes nothing."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from oncall.models import Region, Team, TeamMembership
+from opsportal.changes.models import MaintenanceWindow
 from opsportal.core.models import AuditEntry
 from opsportal.core.roles import Role, role_of
 from opsportal.incidents.models import Incident
@@ -27,6 +31,7 @@ def _counts():
             ComponentStatusChange,
             AuditEntry,
             Incident,
+            MaintenanceWindow,
         )
     }
 
@@ -53,6 +58,13 @@ def test_demo_data_is_complete():
     assert Incident.objects.filter(status="investigating", severity="P1").count() == 1
     assert Incident.objects.filter(status__in=["resolved", "closed"]).count() == 9
     assert Incident.objects.filter(postmortem__status="published").exists()
+    # Maintenance: one finished window for history, one coming up for the public page.
+    past, upcoming = MaintenanceWindow.objects.order_by("scheduled_for")
+    assert past.status == "completed" and past.scheduled_until < timezone.now()
+    assert past.completed_at < timezone.now() - timedelta(days=9)
+    assert (upcoming.title, upcoming.status) == ("Payouts bank-file switch", "scheduled")
+    assert [c.name for c in upcoming.components.all()] == ["Payouts"]
+    assert Component.objects.get(name="Reports and analytics").status == "operational"
 
 
 def test_demo_load_is_idempotent():
@@ -65,6 +77,7 @@ def test_demo_load_is_idempotent():
         "components": 0,
         "status_changes": 0,
         "incidents": 0,
+        "maintenance": 0,
     }
     assert _counts() == first
 
