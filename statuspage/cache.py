@@ -7,6 +7,7 @@ served, marked stale. The version lives in the cache, so serving a cached page n
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import logging
 import time
@@ -37,6 +38,15 @@ class Rendered:
     etag: str
     rendered_at: float  # epoch seconds
     version: int
+    # Compressed once at render time: a surge then costs neither CPU per request nor bandwidth.
+    gzipped: bytes | None = None
+
+
+GZIP_MIN_BYTES = 1024
+
+
+def _wants_gzip(request: HttpRequest) -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "")
 
 
 def _key(name: str, version: int) -> str:
@@ -56,11 +66,19 @@ def _etag_matches(header: str, etag: str) -> bool:
 
 
 def _respond(request: HttpRequest, rendered: Rendered, *, stale: bool = False) -> HttpResponse:
-    if not stale and _etag_matches(request.headers.get("If-None-Match", ""), rendered.etag):
+    gzip_it = rendered.gzipped is not None and _wants_gzip(request)
+    # Each encoding is its own representation, so it has its own validator.
+    etag = rendered.etag[:-1] + '-gz"' if gzip_it else rendered.etag
+    if not stale and _etag_matches(request.headers.get("If-None-Match", ""), etag):
         response = HttpResponseNotModified()
+    elif gzip_it:
+        response = HttpResponse(rendered.gzipped, content_type=rendered.content_type, status=rendered.status)
+        response["Content-Encoding"] = "gzip"
     else:
         response = HttpResponse(rendered.content, content_type=rendered.content_type, status=rendered.status)
-    response["ETag"] = rendered.etag
+    if rendered.gzipped is not None:
+        response["Vary"] = "Accept-Encoding"
+    response["ETag"] = etag
     response["Last-Modified"] = http_date(rendered.rendered_at)
     response["Cache-Control"] = CACHE_CONTROL
     if stale:
@@ -78,6 +96,7 @@ def _render(name: str, version: int, render: Callable[[], HttpResponse]) -> Rend
         etag='"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"',
         rendered_at=time.time(),
         version=version,
+        gzipped=gzip.compress(content, compresslevel=6, mtime=0) if len(content) >= GZIP_MIN_BYTES else None,
     )
     if response.status_code == 200:
         cache.set(_key(name, version), rendered, FRESH_SECONDS)

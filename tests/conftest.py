@@ -38,9 +38,12 @@ def _empty_cache():
     from django.core.cache import cache
 
     from statuspage import cache as public_cache
+    from statuspage import publishing
 
     cache.clear()
     public_cache._local.clear()
+    if publishing._listener is not None:
+        publishing._listener.version = None  # forget the version of the flushed cache
     yield
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import http.client
 import os
 import sys
+import time
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.cache import cache
 
 from statuspage.models import Component
-from statuspage.publishing import PUBLIC_VERSION_KEY, public_version
+from statuspage.publishing import PUBLIC_VERSION_KEY, VERSION_CHANNEL, public_version
 from tests.e2e.conftest import _answers_healthz, _free_port, _running, _start, _wait_until
 from tests.e2e.tcp_proxy import TcpProxy
 
@@ -79,8 +81,14 @@ def test_public_pages_keep_serving_the_last_good_state_when_the_database_goes(se
     proxy.cut()
     # Cached state needs no database at all.
     assert _get(port, "/").status == 200
-    # A newer state was announced, but it cannot be rendered: the last good one is served, marked stale.
-    cache.incr(PUBLIC_VERSION_KEY)
+    # A newer state was announced (as another process would: bump, then publish), but it cannot be
+    # rendered: the last good one is served, marked stale.
+    version = cache.incr(PUBLIC_VERSION_KEY)
+    with redis.Redis.from_url(settings.REDIS_URL) as client:
+        client.publish(VERSION_CHANNEL, version)
+    deadline = time.monotonic() + 5
+    while _get(port, "/").getheader("X-Statuspage-Stale") is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # the server hears the new version within milliseconds; poll, bounded
     for path in PUBLIC_PATHS:
         response = _get(port, path)
         assert response.status == 200, path

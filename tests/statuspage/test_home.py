@@ -30,3 +30,15 @@ def test_etags_match_lists_weak_tags_and_star(client):
     for header in (etag, f'"other", {etag}', f"W/{etag}", "*"):
         assert client.get("/", headers={"If-None-Match": header}).status_code == 304, header
     assert client.get("/", headers={"If-None-Match": '"other"'}).status_code == 200
+
+
+def test_pages_are_served_gzipped_to_clients_that_ask_with_their_own_etag(client):
+    import gzip
+
+    plain = client.get("/")
+    packed = client.get("/", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert packed["Content-Encoding"] == "gzip" and packed["Vary"] == "Accept-Encoding"
+    assert gzip.decompress(packed.content) == plain.content
+    assert packed["ETag"] != plain["ETag"]
+    again = client.get("/", headers={"Accept-Encoding": "gzip", "If-None-Match": packed["ETag"]})
+    assert again.status_code == 304
