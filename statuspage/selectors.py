@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db.models import Max, Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
 
 from opsportal.changes.models import MaintenanceUpdate, MaintenanceWindow
 from opsportal.incidents.models import PublicUpdate
@@ -86,3 +88,26 @@ def public_last_change() -> datetime | None:
 
 def public_component_ids() -> set[int]:
     return set(Component.objects.filter(showcase=True).values_list("pk", flat=True))
+
+
+# Staff reads for the portal's components page.
+
+
+@dataclass(frozen=True)
+class ComponentBoard:
+    """Every component, public or not: groups in page order, each with its components, then the ungrouped."""
+
+    groups: list[ComponentGroup]
+    ungrouped: list[Component]
+
+
+def component_board() -> ComponentBoard:
+    return ComponentBoard(groups=component_groups_with_components(), ungrouped=list(ungrouped_components()))
+
+
+def component_or_404(component_id: int) -> Component:
+    return get_object_or_404(Component.objects.select_related("group"), pk=component_id)
+
+
+def component_group_or_404(group_id: int) -> ComponentGroup:
+    return get_object_or_404(ComponentGroup, pk=group_id)

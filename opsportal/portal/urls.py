@@ -1,6 +1,8 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from opsportal.portal import component_views as cv
+from opsportal.portal import delivery_views as dv
 from opsportal.portal import incident_views as iv
 from opsportal.portal import maintenance_views as mv
 from opsportal.portal import views
@@ -68,6 +70,17 @@ urlpatterns = [
     path("maintenance/<int:window_id>/transition/", mv.maintenance_transition, name="maintenance_transition"),
     path("maintenance/<int:window_id>/updates/", mv.maintenance_post_update, name="maintenance_post_update"),
     path("maintenance/<int:window_id>/reschedule/", mv.maintenance_reschedule, name="maintenance_reschedule"),
+    path("components/", cv.component_list, name="component_list"),
+    path("components/new/", cv.component_new, name="component_new"),
+    path("components/<int:component_id>/edit/", cv.component_edit, name="component_edit"),
+    path("components/<int:component_id>/status/", cv.component_status, name="component_status"),
+    path("components/groups/new/", cv.component_group_new, name="component_group_new"),
+    path("components/groups/<int:group_id>/edit/", cv.component_group_edit, name="component_group_edit"),
+    path("deliveries/", dv.delivery_log, name="delivery_log"),
+    path("deliveries/<int:message_id>/", dv.message_detail, name="message_detail"),
+    path("deliveries/<int:message_id>/progress/", dv.message_progress, name="message_progress"),
+    path("deliveries/<int:message_id>/cancel/", dv.message_cancel, name="message_cancel"),
+    path("deliveries/retry/<int:delivery_id>/", dv.delivery_retry, name="delivery_retry"),
     path("metrics/", iv.metrics, name="metrics"),
     path("settings/severities/", iv.severity_settings, name="severity_settings"),
 ]

@@ -1,0 +1,84 @@
+"""The delivery log: every notification, how far its fan-out has got, and each recipient's state."""
+
+from __future__ import annotations
+
+from django.contrib import messages as flash
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from opsportal.core.exceptions import Conflict
+from opsportal.notifications import selectors
+from opsportal.notifications.models import Channel, Delivery, Message
+from opsportal.portal.access import staff_required
+
+
+@staff_required()
+def delivery_log(request):
+    kind = request.GET.get("kind", "")
+    page = Paginator(selectors.messages_with_counts(kind=kind), 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "portal/deliveries/list.html",
+        {"page": page, "kinds": selectors.message_kinds(), "kind": kind},
+    )
+
+
+@staff_required()
+def message_detail(request, message_id: int):
+    message = get_object_or_404(Message, pk=message_id)
+    status = request.GET.get("status", "")
+    channel = request.GET.get("channel", "")
+    deliveries = Paginator(selectors.message_deliveries(message, status=status, channel=channel), 50)
+    return render(
+        request,
+        "portal/deliveries/detail.html",
+        {
+            "message": message,
+            "counts": selectors.message_counts(message),
+            "page": deliveries.get_page(request.GET.get("page")),
+            "status": status,
+            "channel": channel,
+            "statuses": Delivery.Status.choices,
+            "channels": Channel.choices,
+        },
+    )
+
+
+@staff_required()
+def message_progress(request, message_id: int):
+    """Counts as JSON: the progress bar polls this when the live socket is down."""
+    message = get_object_or_404(Message, pk=message_id)
+    return JsonResponse({"message": message.pk, "counts": selectors.message_counts(message)})
+
+
+@require_POST
+@staff_required("core.administer")
+def delivery_retry(request, delivery_id: int):
+    from opsportal.notifications.delivery import delivery_retry as retry
+
+    delivery = get_object_or_404(Delivery, pk=delivery_id)
+    try:
+        retry(actor=request.user, delivery=delivery)
+    except (ValidationError, Conflict) as exc:
+        flash.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        flash.success(request, f"Delivery to {delivery.address} will be retried now.")
+    return redirect("portal:message_detail", message_id=delivery.message_id)
+
+
+@require_POST
+@staff_required("core.administer")
+def message_cancel(request, message_id: int):
+    from opsportal.notifications.delivery import message_cancel as cancel
+
+    message = get_object_or_404(Message, pk=message_id)
+    try:
+        cancelled = cancel(actor=request.user, message=message)
+    except (ValidationError, Conflict) as exc:
+        flash.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+    else:
+        flash.success(request, f"Cancelled {cancelled} deliveries that had not gone out yet.")
+    return redirect("portal:message_detail", message_id=message.pk)
