@@ -200,6 +200,12 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "opsportal <status@localhost>")
 SERVER_EMAIL = env_str("SERVER_EMAIL", DEFAULT_FROM_EMAIL)
+# SMS through an HTTP provider speaking Twilio's Messages API; without a base URL texts go to the console.
+SMS_API_BASE_URL = env_str("SMS_API_BASE_URL")
+SMS_ACCOUNT_SID = env_str("SMS_ACCOUNT_SID")
+SMS_AUTH_TOKEN = env_str("SMS_AUTH_TOKEN")
+SMS_FROM = env_str("SMS_FROM")
+SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
 
 # Security. Production defaults are strict; a TLS-terminating proxy sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -233,6 +239,8 @@ PERIODIC_TASKS = {
     "run-due-jobs": ("opsportal.core.tasks.jobs_run_due", 1.0),
     "check-sla-clocks": ("opsportal.incidents.tasks.check_sla_clocks", 5.0),
     "maintenance-sweep": ("opsportal.changes.tasks.maintenance_sweep", 15.0),
+    # Picks up deliveries whose on-commit start was lost, retries that fell due, and rows a dead worker held.
+    "deliver-due": ("opsportal.notifications.tasks.deliver_due", 10.0),
 }
 
 REST_FRAMEWORK = {
@@ -247,6 +255,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
+# Who hears about addresses that bounce hard (notifications knows no other app; the status page quarantines).
+NOTIFICATIONS_ON_HARD_BOUNCE = "statuspage.subscriptions.subscribers_quarantine_bounced"
 # Webhooks to private/loopback addresses are refused (SSRF) unless this is on: tests and local demos only.
 WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", DEBUG and not REDIS_URL)
 # Requests per minute for one API token unless the token says otherwise.

@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 
 from opsportal.api.views import api_not_found
 from opsportal.core import health
-from statuspage import api_v2_views, feeds, ical
+from statuspage import api_v2_views, feeds, ical, subscription_views
 from statuspage import views as statuspage_views
 
 # Statuspage-compatible public JSON; unknown paths under it answer with a problem (and CORS).
@@ -37,6 +37,14 @@ urlpatterns = [
     path("history.rss", feeds.history_rss, name="history_rss"),
     path("history.atom", feeds.history_atom, name="history_atom"),
     path("maintenance.ics", ical.maintenance_ics, name="maintenance_ics"),
+    path("subscribe/", subscription_views.subscribe, name="subscribe"),
+    path("subscriptions/confirm/<str:token>/", subscription_views.confirm, name="subscription_confirm"),
+    path("subscriptions/<str:token>/", subscription_views.manage, name="subscription_manage"),
+    path(
+        "subscriptions/<str:token>/unsubscribe/",
+        subscription_views.unsubscribe,
+        name="subscription_unsubscribe",
+    ),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("portal/", include("opsportal.portal.urls")),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
@@ -66,3 +67,71 @@ class ComponentStatusChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.component}: {self.previous_status or '—'} → {self.status} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class SubscriberChannel(models.TextChoices):
+    # Same values as opsportal.notifications.models.Channel, so a subscriber maps onto a Recipient as is.
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    WEBHOOK = "webhook", "Webhook"
+
+
+class SubscriberStatus(models.TextChoices):
+    PENDING = "pending", "Waiting for confirmation"
+    ACTIVE = "active", "Active"
+    QUARANTINED = "quarantined", "Quarantined (bouncing)"
+    UNSUBSCRIBED = "unsubscribed", "Unsubscribed"
+
+
+class Subscriber(models.Model):
+    """A merchant or partner who hears about incidents and maintenance. No components means everything.
+
+    Rows are never deleted: unsubscribing stamps unsubscribed_at, and the same address may then subscribe
+    again as a new row (only one active row per channel and address)."""
+
+    channel = models.CharField(max_length=16, choices=SubscriberChannel.choices)
+    address = models.CharField(max_length=500, help_text="Normalised email, E.164 phone, or webhook URL")
+    components = models.ManyToManyField(Component, blank=True, related_name="subscribers")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="subscriptions",
+        help_text="The API partner who manages this subscription; empty for public sign-ups",
+    )
+    # Webhook bodies are signed with this (HMAC-SHA256); kept in clear because signing needs it.
+    secret = models.CharField(max_length=64, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    quarantined_at = models.DateTimeField(null=True, blank=True)
+    quarantine_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    created_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "address"],
+                condition=models.Q(unsubscribed_at__isnull=True),
+                name="subscriber_one_active_per_address",
+            )
+        ]
+        indexes = [models.Index(fields=["owner", "unsubscribed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.channel}: {self.address}"
+
+    @property
+    def status(self) -> str:
+        if self.unsubscribed_at:
+            return SubscriberStatus.UNSUBSCRIBED
+        if self.quarantined_at:
+            return SubscriberStatus.QUARANTINED
+        if self.confirmed_at:
+            return SubscriberStatus.ACTIVE
+        return SubscriberStatus.PENDING
+
+    def get_status_display(self) -> str:
+        return SubscriberStatus(self.status).label

@@ -17,7 +17,7 @@ from statuspage.publishing import statuspage_changed
 
 @transaction.atomic
 def component_set_status(
-    *, actor, component: Component, status: str, at: datetime | None = None
+    *, actor, component: Component, status: str, at: datetime | None = None, notify: bool = True
 ) -> Component:
     require_permission(actor, "core.respond")
     if status not in ComponentStatus.values:
@@ -30,7 +30,7 @@ def component_set_status(
     previous = component.status
     component.status = status
     component.save(update_fields=["status", "updated_at"])
-    ComponentStatusChange.objects.create(
+    change = ComponentStatusChange.objects.create(
         component=component, status=status, previous_status=previous, at=at or timezone.now()
     )
     audit_record(
@@ -42,6 +42,11 @@ def component_set_status(
     )
     broadcast_on_commit("staff", {"kind": "component.status", "component": component.name, "status": status})
     statuspage_changed("component.status")
+    if notify:
+        # Incidents and maintenance send their own notification for the change; plain changes send this one.
+        from statuspage.notify import notify_component_status
+
+        notify_component_status(component=component, change=change)
     return component
 
 

@@ -8,6 +8,7 @@ from opsportal.api import views
 from opsportal.changes.api import views as maintenance_api
 from opsportal.incidents.api import postmortem_views as postmortem_api
 from opsportal.incidents.api import views as incidents_api
+from statuspage.api import subscribers as subscriber_api
 from statuspage.api import views as statuspage_views
 
 app_name = "api"
@@ -37,6 +38,12 @@ urlpatterns = [
         "statuspage/components/<int:component_id>/",
         statuspage_views.ComponentDetailView.as_view(),
         name="statuspage-component",
+    ),
+    path("subscribers/", subscriber_api.SubscriberListView.as_view(), name="subscribers"),
+    path(
+        "subscribers/<int:subscriber_id>/",
+        subscriber_api.SubscriberDetailView.as_view(),
+        name="subscriber",
     ),
     path("oncall/regions/", oncall_views.RegionListView.as_view(), name="oncall-regions"),
     path("oncall/teams/", oncall_views.TeamListView.as_view(), name="oncall-teams"),

@@ -37,6 +37,7 @@ class ApiIndexView(APIView):
                     "incidents": reverse("api:incidents", request=request),
                     "maintenance": reverse("api:maintenance", request=request),
                     "components": reverse("api:statuspage-components", request=request),
+                    "subscribers": reverse("api:subscribers", request=request),
                     "teams": reverse("api:oncall-teams", request=request),
                     "schema": reverse("api:schema", request=request),
                     "docs": reverse("api:docs", request=request),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -39,6 +39,15 @@ def _changed(window: MaintenanceWindow, what: str) -> None:
     )
 
 
+def _notify(window: MaintenanceWindow, event: str, update=None) -> None:
+    from statuspage.notify import notify_maintenance
+
+    notify_maintenance(window=window, event=event, update=update)
+
+
+REMINDER_BEFORE = timedelta(hours=1)
+
+
 def _schedule_timers(window: MaintenanceWindow) -> None:
     # Durable timers start and finish the window on time; the periodic sweep is the safety net.
     stamp = f"{window.scheduled_for:%Y%m%dT%H%M%S}-{window.scheduled_until:%Y%m%dT%H%M%S}"
@@ -48,6 +57,13 @@ def _schedule_timers(window: MaintenanceWindow) -> None:
         kwargs={"window_id": window.pk},
         dedupe_key=f"maintenance:{window.pk}:start:{stamp}",
     )
+    if window.scheduled_for - REMINDER_BEFORE > timezone.now():
+        job_schedule(
+            task="opsportal.changes.tasks.maintenance_remind",
+            run_at=window.scheduled_for - REMINDER_BEFORE,
+            kwargs={"window_id": window.pk},
+            dedupe_key=f"maintenance:{window.pk}:remind:{stamp}",
+        )
     job_schedule(
         task="opsportal.changes.tasks.maintenance_complete_if_due",
         run_at=window.scheduled_until,
@@ -91,6 +107,7 @@ def maintenance_schedule(
         window=window, status=MaintenanceStatus.SCHEDULED, body=body.strip(), author=user_or_none(actor)
     )
     _schedule_timers(window)
+    _notify(window, "scheduled")
     audit_record(
         actor=actor,
         action="maintenance.scheduled",
@@ -154,7 +171,9 @@ def maintenance_transition(
         window.started_at = now
         fields += ["previous_statuses", "started_at"]
         for component in components:
-            component_set_status(actor=actor, component=component, status=ComponentStatus.UNDER_MAINTENANCE)
+            component_set_status(
+                actor=actor, component=component, status=ComponentStatus.UNDER_MAINTENANCE, notify=False
+            )
     if requested == MaintenanceStatus.COMPLETED:
         window.completed_at = now
         fields.append("completed_at")
@@ -163,15 +182,16 @@ def maintenance_transition(
             # An incident may have taken the component over meanwhile; only undo our own change.
             if component.status == ComponentStatus.UNDER_MAINTENANCE:
                 previous = window.previous_statuses.get(str(component.pk), ComponentStatus.OPERATIONAL)
-                component_set_status(actor=actor, component=component, status=previous)
+                component_set_status(actor=actor, component=component, status=previous, notify=False)
     window.status = requested
     window.save(update_fields=fields)
-    MaintenanceUpdate.objects.create(
+    update = MaintenanceUpdate.objects.create(
         window=window,
         status=requested,
         body=body.strip() or DEFAULT_UPDATE_TEXT[requested],
         author=user_or_none(actor),
     )
+    _notify(window, requested.value, update)
     audit_record(
         actor=actor,
         action="maintenance.status_changed",
@@ -192,6 +212,7 @@ def maintenance_post_update(*, actor, window: MaintenanceWindow, body: str) -> M
     update = MaintenanceUpdate.objects.create(
         window=window, status=window.status, body=body.strip(), author=user_or_none(actor)
     )
+    _notify(window, window.status, update)
     audit_record(actor=actor, action="maintenance.updated", obj=window, after={"body": update.body})
     _changed(window, "update")
     return update
@@ -241,3 +262,17 @@ def maintenance_sweep(*, now: datetime | None = None) -> int:
     for window_id in overdue.values_list("pk", flat=True):
         moved += maintenance_complete_if_due(window_id=window_id, now=now)
     return moved
+
+
+@transaction.atomic
+def maintenance_remind_if_due(*, window_id: int) -> bool:
+    """An hour before the start: remind subscribers, if the window is still on."""
+    window = (
+        MaintenanceWindow.objects.select_for_update()
+        .filter(pk=window_id, status=MaintenanceStatus.SCHEDULED)
+        .first()
+    )
+    if window is None:
+        return False
+    _notify(window, "reminder")
+    return True

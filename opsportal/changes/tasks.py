@@ -18,3 +18,8 @@ def maintenance_complete_if_due(window_id: int) -> bool:
 @shared_task(name="opsportal.changes.tasks.maintenance_sweep")
 def maintenance_sweep() -> int:
     return services.maintenance_sweep()
+
+
+@shared_task(name="opsportal.changes.tasks.maintenance_remind")
+def maintenance_remind(window_id: int) -> bool:
+    return services.maintenance_remind_if_due(window_id=window_id)

@@ -95,6 +95,10 @@ def postmortem_transition(*, actor, postmortem: Postmortem, status: str) -> Post
     _event(
         postmortem.incident, TimelineEvent.Kind.POSTMORTEM, actor, f"Post-mortem {status.replace('_', ' ')}"
     )
+    if status == Postmortem.Status.PUBLISHED:
+        from statuspage.notify import notify_postmortem_published
+
+        notify_postmortem_published(incident=postmortem.incident, postmortem=postmortem)
     audit_record(
         actor=actor,
         action="postmortem.status_changed",

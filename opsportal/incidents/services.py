@@ -479,7 +479,7 @@ def incident_post_update(
     for component, component_status in component_statuses or []:
         # Statuspage's update shape carries old and new status per component.
         old_status = Component.objects.only("status").get(pk=component.pk).status
-        component_set_status(actor=actor, component=component, status=component_status)
+        component_set_status(actor=actor, component=component, status=component_status, notify=False)
         changes.append(
             {
                 "component_id": component.pk,
@@ -509,6 +509,9 @@ def incident_post_update(
         obj=incident,
         after={"status": status, "body": body, "components": changes},
     )
+    from statuspage.notify import notify_incident_update
+
+    notify_incident_update(incident=incident, update=update)
     return update
 
 

@@ -1,13 +1,17 @@
-"""Outbox writes: enqueue a notification for many recipients inside the caller's transaction."""
+"""Outbox writes: enqueue a notification for many recipients inside the caller's transaction; admins'
+cancel and retry."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
 from django.db import transaction
+from django.utils import timezone
 
+from opsportal.core.services import audit_record, require_permission
 from opsportal.notifications.models import Channel, Delivery, Message
 
 CHUNK = 2000  # rows per INSERT: a constant number of queries per chunk, never one per recipient
@@ -19,6 +23,10 @@ class Recipient:
     address: str
     ref: str = ""
     context: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+def _address_digest(address: str) -> str:
+    return hashlib.sha256(address.encode()).hexdigest()[:32]
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -65,7 +73,8 @@ def notification_enqueue(
                         address=recipient.address,
                         recipient_ref=recipient.ref,
                         context=recipient.context,
-                        dedupe_key=f"{dedupe_key}|{recipient.channel}|{recipient.address}",
+                        # Hashed: a 500-character webhook URL must not overflow the key column.
+                        dedupe_key=f"{dedupe_key}|{recipient.channel}|{_address_digest(recipient.address)}",
                     )
                 )
             Delivery.objects.bulk_create(rows, ignore_conflicts=True)
@@ -78,3 +87,45 @@ def _start_delivery() -> None:
     from opsportal.notifications.tasks import deliver_due
 
     run_in_background(deliver_due)
+
+
+def message_cancel(*, actor, message: Message) -> int:
+    """Cancel every delivery of `message` still waiting; ones already being sent finish. Returns how many."""
+    require_permission(actor, "core.administer")
+    with transaction.atomic():
+        cancelled = message.deliveries.filter(status=Delivery.Status.PENDING).update(
+            status=Delivery.Status.CANCELLED, next_attempt_at=timezone.now()
+        )
+        audit_record(
+            actor=actor, action="notification.cancelled", obj=message, after={"cancelled": cancelled}
+        )
+        transaction.on_commit(lambda: _publish_progress(message.pk))
+    return cancelled
+
+
+def delivery_retry(*, actor, delivery: Delivery) -> bool:
+    """Send a dead or cancelled delivery again, with a fresh allowance of attempts and the SAME idempotency
+    key, so a webhook receiver that did get it can drop the copy. False when it was not dead or cancelled."""
+    require_permission(actor, "core.administer")
+    with transaction.atomic():
+        retried = Delivery.objects.filter(
+            pk=delivery.pk, status__in=[Delivery.Status.DEAD, Delivery.Status.CANCELLED]
+        ).update(status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_at=None)
+        if retried:
+            audit_record(
+                actor=actor,
+                action="notification.delivery_retried",
+                obj=delivery,
+                before={"status": delivery.status, "last_error": delivery.last_error},
+                after={"status": Delivery.Status.PENDING},
+            )
+            transaction.on_commit(_start_delivery)
+            transaction.on_commit(lambda: _publish_progress(delivery.message_id))
+    delivery.refresh_from_db()
+    return bool(retried)
+
+
+def _publish_progress(message_id: int) -> None:
+    from opsportal.notifications.delivery import publish_progress
+
+    publish_progress([message_id])

@@ -5,6 +5,7 @@ from opsportal.portal import component_views as cv
 from opsportal.portal import delivery_views as dv
 from opsportal.portal import incident_views as iv
 from opsportal.portal import maintenance_views as mv
+from opsportal.portal import subscriber_views as sv
 from opsportal.portal import views
 
 app_name = "portal"
@@ -81,6 +82,9 @@ urlpatterns = [
     path("deliveries/<int:message_id>/progress/", dv.message_progress, name="message_progress"),
     path("deliveries/<int:message_id>/cancel/", dv.message_cancel, name="message_cancel"),
     path("deliveries/retry/<int:delivery_id>/", dv.delivery_retry, name="delivery_retry"),
+    path("subscribers/", sv.subscriber_list_view, name="subscriber_list"),
+    path("subscribers/export.csv", sv.subscriber_export, name="subscriber_export"),
+    path("subscribers/import/", sv.subscriber_import, name="subscriber_import"),
     path("metrics/", iv.metrics, name="metrics"),
     path("settings/severities/", iv.severity_settings, name="severity_settings"),
 ]

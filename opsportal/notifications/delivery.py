@@ -1,0 +1,218 @@
+"""The delivery engine: claim due outbox rows in chunks, hand each channel's share to its transport, and
+record the outcomes with a constant number of queries per chunk."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from opsportal.core.live import broadcast_now, staff_group
+from opsportal.notifications import backoff
+from opsportal.notifications.models import Delivery, Message
+from opsportal.notifications.transports import PermanentError, TransientError, transport_for
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 250
+# A row claimed longer ago than this belongs to a worker that died; it is handed out again. Longer than a
+# chunk can take (250 sends at the 5-10 s transport timeouts would be an outage, not a slow chunk).
+CLAIM_LEASE = timedelta(minutes=10)
+# One call stops after this many chunks so a worker is not held forever; the sweep continues.
+MAX_CHUNKS = 400
+
+Status = Delivery.Status
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str  # sent, pending (retry) or dead
+    error: str = ""
+    next_attempt_at: datetime | None = None
+    bounced: bool = False  # the address itself was refused: the owner of the recipient should stop using it
+
+
+def message_group(message_id: int) -> str:
+    return f"message-{message_id}"
+
+
+def deliveries_claim_due(*, limit: int = CHUNK_SIZE) -> tuple[datetime, list[Delivery]]:
+    """Claim up to `limit` due rows, mark them sending and count the attempt. Each row goes to one caller.
+
+    SKIP LOCKED lets several workers claim side by side on PostgreSQL; SQLite serialises writers, so the
+    same query is safe there.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        due = Delivery.objects.filter(
+            Q(status=Status.PENDING, next_attempt_at__lte=now)
+            | Q(status=Status.SENDING, claimed_at__lt=now - CLAIM_LEASE)
+        )
+        ids = list(
+            due.order_by("next_attempt_at", "pk")
+            .select_for_update(skip_locked=True)
+            .values_list("pk", flat=True)[:limit]
+        )
+        if not ids:
+            return now, []
+        Delivery.objects.filter(pk__in=ids).update(
+            status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    deliveries = list(Delivery.objects.filter(pk__in=ids, status=Status.SENDING, claimed_at=now))
+    # Messages once per chunk rather than joined onto every row: a fan-out shares one large body.
+    messages = Message.objects.in_bulk({delivery.message_id for delivery in deliveries})
+    for delivery in deliveries:
+        delivery.message = messages[delivery.message_id]
+    return now, deliveries
+
+
+def _outcome_of_failure(delivery: Delivery, error: Exception, now: datetime) -> Outcome:
+    text = str(error)[:2000] or type(error).__name__
+    if isinstance(error, TransientError):
+        if backoff.gives_up(delivery.attempts):
+            return Outcome(Status.DEAD, f"Gave up after {delivery.attempts} attempts: {text}")
+        delay = backoff.retry_delay(delivery.attempts)
+        if error.retry_after is not None:
+            delay = max(delay, min(error.retry_after, backoff.CAP))
+        return Outcome(Status.PENDING, text, now + delay)
+    # An email refused outright by the receiving server is a hard bounce.
+    return Outcome(Status.DEAD, text, bounced=delivery.channel == "email")
+
+
+def _send_channel(channel: str, deliveries: list[Delivery], outcomes: dict[int, Outcome]) -> None:
+    def fail_all(error: Exception) -> None:
+        now = timezone.now()
+        for delivery in deliveries:
+            outcomes[delivery.pk] = _outcome_of_failure(delivery, error, now)
+
+    try:
+        transport = transport_for(channel)
+        transport.open()
+    except (PermanentError, TransientError) as exc:
+        fail_all(exc)
+        return
+    try:
+        for delivery in deliveries:
+            if delivery.pk in outcomes:
+                continue
+            try:
+                transport.send(delivery)
+            except (PermanentError, TransientError) as exc:
+                outcomes[delivery.pk] = _outcome_of_failure(delivery, exc, timezone.now())
+            except Exception as exc:
+                # A bug, not the peer: retrying blindly could repeat a half-done send. An admin can retry.
+                logger.exception("Delivery %s on %s failed unexpectedly", delivery.pk, channel)
+                outcomes[delivery.pk] = Outcome(Status.DEAD, f"Internal error: {type(exc).__name__}: {exc}")
+            else:
+                outcomes[delivery.pk] = Outcome(Status.SENT)
+    finally:
+        try:
+            transport.close()
+        except Exception:
+            logger.exception("Closing the %s transport failed", channel)
+
+
+def _record(deliveries: list[Delivery], outcomes: dict[int, Outcome], claimed_at: datetime) -> None:
+    """Two UPDATEs per chunk whatever its size. Only rows still ours are touched: a row cancelled meanwhile,
+    or re-claimed by another worker after our lease ran out, keeps what they wrote."""
+    now = timezone.now()
+    ours = Delivery.objects.filter(status=Status.SENDING, claimed_at=claimed_at)
+    sent = [delivery.pk for delivery in deliveries if outcomes[delivery.pk].status == Status.SENT]
+    failed = []
+    for delivery in deliveries:
+        outcome = outcomes[delivery.pk]
+        if outcome.status == Status.SENT:
+            continue
+        delivery.status = outcome.status
+        delivery.last_error = outcome.error
+        delivery.next_attempt_at = outcome.next_attempt_at or delivery.next_attempt_at
+        delivery.claimed_at = None
+        failed.append(delivery)
+    with transaction.atomic():
+        if sent:
+            ours.filter(pk__in=sent).update(status=Status.SENT, sent_at=now, last_error="", claimed_at=None)
+        if failed:
+            ours.bulk_update(failed, ["status", "last_error", "next_attempt_at", "claimed_at"])
+
+
+def message_progress(message_ids) -> dict[int, dict[str, int]]:
+    counts: dict[int, dict[str, int]] = {message_id: {} for message_id in message_ids}
+    rows = (
+        Delivery.objects.filter(message_id__in=message_ids)
+        .values_list("message_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for message_id, status, n in rows:
+        counts[message_id][status] = n
+    return counts
+
+
+def publish_progress(message_ids) -> None:
+    """Move the delivery log's progress bars. Best effort: a channel layer hiccup must not stop delivery."""
+    for message_id, counts in message_progress(message_ids).items():
+        event = {"kind": "delivery.progress", "message": message_id, "counts": counts}
+        for group in (message_group(message_id), staff_group()):
+            try:
+                broadcast_now(group, event)
+            except Exception:
+                logger.warning("Could not publish delivery progress to %s", group, exc_info=True)
+
+
+def deliver_claimed(claimed_at: datetime, deliveries: list[Delivery]) -> dict[int, Outcome]:
+    outcomes: dict[int, Outcome] = {}
+    for delivery in deliveries:
+        # Attempts are counted at claim time, so a row that keeps killing its worker still runs out.
+        if delivery.attempts > backoff.MAX_ATTEMPTS:
+            outcomes[delivery.pk] = Outcome(
+                Status.DEAD, f"Gave up after {delivery.attempts - 1} attempts; the last worker was lost"
+            )
+    by_channel: dict[str, list[Delivery]] = defaultdict(list)
+    for delivery in deliveries:
+        if delivery.pk not in outcomes:
+            by_channel[delivery.channel].append(delivery)
+    for channel, group in by_channel.items():
+        _send_channel(channel, group, outcomes)
+    _record(deliveries, outcomes, claimed_at)
+    _report_bounces(deliveries, outcomes)
+    publish_progress({delivery.message_id for delivery in deliveries})
+    return outcomes
+
+
+def _report_bounces(deliveries: list[Delivery], outcomes: dict[int, Outcome]) -> None:
+    """Hand hard bounces to whoever owns the recipients (the status page quarantines subscribers).
+    notifications knows no other app, so the hook is a dotted path in settings."""
+    bounces = [
+        (d.recipient_ref, outcomes[d.pk].error)
+        for d in deliveries
+        if outcomes[d.pk].bounced and d.recipient_ref
+    ]
+    hook_path = getattr(settings, "NOTIFICATIONS_ON_HARD_BOUNCE", "")
+    if bounces and hook_path:
+        try:
+            import_string(hook_path)(bounces=bounces)
+        except Exception:
+            logger.exception("Hard-bounce hook %s failed", hook_path)
+
+
+def deliver_due_batches(*, chunk_size: int = CHUNK_SIZE, max_chunks: int = MAX_CHUNKS) -> int:
+    """Deliver everything due, chunk by chunk; returns how many rows were attempted.
+
+    Safe to run concurrently and twice: every row is claimed by one caller, and outcomes are written only
+    to rows the caller still holds.
+    """
+    attempted = 0
+    for _ in range(max_chunks):
+        claimed_at, deliveries = deliveries_claim_due(limit=chunk_size)
+        if not deliveries:
+            break
+        deliver_claimed(claimed_at, deliveries)
+        attempted += len(deliveries)
+    return attempted

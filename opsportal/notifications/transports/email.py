@@ -1,0 +1,79 @@
+"""Email through Django's email backends (SMTP in production): text + HTML, RFC 8058 one-click unsubscribe,
+one connection for the whole batch."""
+
+from __future__ import annotations
+
+import contextlib
+import smtplib
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+
+from opsportal.notifications.transports.base import PermanentError, TransientError, Transport
+
+
+def _smtp_error(exc: Exception) -> PermanentError | TransientError:
+    """5xx replies are final; 4xx replies and lost connections are worth another try (RFC 5321 §4.2.1)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        detail = "; ".join(
+            f"{code} {reply.decode(errors='replace')}" for code, reply in exc.recipients.values()
+        )
+        if codes and all(code >= 500 for code in codes):
+            return PermanentError(f"Recipient refused: {detail}")
+        return TransientError(f"Recipient deferred: {detail}")
+    if isinstance(exc, smtplib.SMTPResponseException):
+        reply = (
+            exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        )
+        if exc.smtp_code >= 500:
+            return PermanentError(f"SMTP {exc.smtp_code} {reply}")
+        return TransientError(f"SMTP {exc.smtp_code} {reply}")
+    return TransientError(f"SMTP connection: {type(exc).__name__}: {exc}")
+
+
+class EmailTransport(Transport):
+    channel = "email"
+
+    def __init__(self):
+        self.connection = None
+
+    def open(self) -> None:
+        self.connection = get_connection(fail_silently=False)
+        try:
+            self.connection.open()
+        except OSError as exc:  # smtplib.SMTPException is an OSError too
+            self.connection.close()
+            # Even a 5xx here (bad credentials) is the server's setup, not the recipients': retry them later.
+            raise TransientError(f"SMTP connection: {type(exc).__name__}: {exc}") from exc
+
+    def send(self, delivery) -> None:
+        message = delivery.message
+        headers = {}
+        unsubscribe_url = (delivery.context or {}).get("unsubscribe_url")
+        if unsubscribe_url:
+            headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        email = EmailMultiAlternatives(
+            subject=message.subject,
+            body=message.text_body,
+            from_email=settings.DEFAULT_FROM_EMAIL,
+            to=[delivery.address],
+            headers=headers,
+            connection=self.connection,
+        )
+        if message.html_body:
+            email.attach_alternative(message.html_body, "text/html")
+        try:
+            email.send(fail_silently=False)
+        except OSError as exc:  # smtplib.SMTPException is an OSError too
+            error = _smtp_error(exc)
+            if not isinstance(exc, (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused)):
+                # The next delivery in the batch reconnects instead of writing to a dead socket.
+                self.connection.close()
+            raise error from exc
+
+    def close(self) -> None:
+        if self.connection is not None:
+            with contextlib.suppress(OSError):
+                self.connection.close()

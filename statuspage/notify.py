@@ -1,0 +1,165 @@
+"""Tell subscribers: one outbox message per public event, fanned out to every matching subscriber,
+written in the same transaction as the change. Bodies follow Statuspage's subscriber notifications."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from opsportal.notifications.services import notification_enqueue
+from statuspage import v2
+from statuspage.subscriptions import subscriber_recipients, subscribers_for_components
+
+
+def _meta() -> dict:
+    # meta.unsubscribe is per recipient; the webhook transport fills it from the delivery's context.
+    return {"unsubscribe": None, "documentation": f"{settings.PUBLIC_URL}/api/v1/docs/"}
+
+
+def _page() -> dict:
+    status = v2.status()["status"]
+    return {
+        "id": settings.STATUSPAGE_ID,
+        "status_indicator": status["indicator"],
+        "status_description": status["description"],
+    }
+
+
+def _enqueue(
+    *, kind: str, dedupe_key: str, subject: str, context: dict, payload: dict, component_ids: list[int]
+):
+    text = render_to_string("notifications/statuspage_event.txt", context)
+    html = render_to_string("notifications/statuspage_event.html", context)
+    sms = f"{settings.STATUSPAGE_NAME}: {subject}"
+    recipients = subscriber_recipients(subscribers_for_components(component_ids))
+    return notification_enqueue(
+        kind=kind,
+        dedupe_key=dedupe_key,
+        subject=subject,
+        text=text,
+        html=html,
+        payload={"webhook": payload, "sms": sms, "link": context["link"]},
+        recipients=recipients,
+    )
+
+
+def notify_incident_update(*, incident, update) -> None:
+    from opsportal.incidents.selectors import public_incident
+
+    public = public_incident(incident.pk)
+    if public is None:
+        return
+    ids = v2.public_component_ids()
+    body = v2.incident_object(public, public_component_ids=ids)
+    component_ids = sorted(
+        {c["component_id"] for c in update.component_statuses}
+        | {a.component_id for a in public.affected_components.all()}
+    )
+    link = f"{settings.PUBLIC_URL}/incidents/{incident.pk}/"
+    subject = f"[{update.status.capitalize()}] {incident.public_title}"
+    _enqueue(
+        kind="incident_update",
+        dedupe_key=f"incident-update:{update.pk}",
+        subject=subject,
+        context={
+            "title": incident.public_title,
+            "status": update.status,
+            "body": update.body,
+            "link": link,
+            "components": [c["name"] for c in update.component_statuses],
+        },
+        payload={"meta": _meta(), "page": _page(), "incident": body},
+        component_ids=component_ids,
+    )
+
+
+def notify_component_status(*, component, change) -> None:
+    if not component.showcase:
+        return
+    link = f"{settings.PUBLIC_URL}/"
+    subject = f"{component.name} is {component.get_status_display().lower()}"
+    payload = {
+        "meta": _meta(),
+        "page": _page(),
+        "component_update": {
+            "created_at": v2.timestamp(change.at),
+            "new_status": change.status,
+            "old_status": change.previous_status,
+            "id": str(change.pk),
+            "component_id": str(component.pk),
+        },
+        "component": v2.component_object(component),
+    }
+    _enqueue(
+        kind="component_status",
+        dedupe_key=f"component-status:{change.pk}",
+        subject=subject,
+        context={
+            "title": component.name,
+            "status": component.get_status_display(),
+            "body": subject,
+            "link": link,
+            "components": [component.name],
+        },
+        payload=payload,
+        component_ids=[component.pk],
+    )
+
+
+def notify_maintenance(*, window, event: str, update=None) -> None:
+    """event: scheduled, reminder, started (in_progress), verifying, completed, cancelled."""
+    link = f"{settings.PUBLIC_URL}/maintenance/{window.pk}/"
+    words = {
+        "scheduled": "Scheduled",
+        "reminder": "Starting soon",
+        "in_progress": "In progress",
+        "verifying": "Verifying",
+        "completed": "Completed",
+        "cancelled": "Cancelled",
+    }
+    subject = f"[{words.get(event, event)}] {window.title}"
+    components = list(window.components.all())
+    _enqueue(
+        kind=f"maintenance_{event}",
+        dedupe_key=f"maintenance:{window.pk}:{event}:{update.pk if update else ''}",
+        subject=subject,
+        context={
+            "title": window.title,
+            "status": words.get(event, event),
+            "body": update.body if update else window.body,
+            "link": link,
+            "components": [c.name for c in components],
+            "window": window,
+        },
+        payload={"meta": _meta(), "page": _page(), "incident": v2.maintenance_object(window)},
+        component_ids=[c.pk for c in components],
+    )
+
+
+def notify_postmortem_published(*, incident, postmortem) -> None:
+    link = f"{settings.PUBLIC_URL}/incidents/{incident.pk}/"
+    subject = f"[Postmortem] {incident.public_title}"
+    component_ids = list(incident.affected_components.values_list("component_id", flat=True))
+    _enqueue(
+        kind="postmortem_published",
+        dedupe_key=f"postmortem:{postmortem.pk}",
+        subject=subject,
+        context={
+            "title": incident.public_title,
+            "status": "Postmortem",
+            "body": postmortem.public_summary,
+            "link": link,
+            "components": [],
+        },
+        payload={
+            "meta": _meta(),
+            "page": _page(),
+            "incident": {
+                "id": str(incident.pk),
+                "name": incident.public_title,
+                "status": "postmortem",
+                "postmortem_body": postmortem.public_summary,
+            },
+        },
+        component_ids=component_ids,
+    )

@@ -1,0 +1,491 @@
+"""Subscriber writes: subscribe with double opt-in, confirm, change components, unsubscribe, quarantine a
+bouncing address, partner and CSV sign-ups; plus the signed links and the Recipients a notification needs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+
+from opsportal.core.exceptions import Conflict
+from opsportal.core.services import audit_record, require_permission, user_or_none
+from opsportal.notifications.services import Recipient, notification_enqueue
+from opsportal.notifications.validation import normalise_email, normalise_phone, validate_webhook_url
+from statuspage.models import Component, Subscriber, SubscriberChannel, SubscriberStatus
+from statuspage.subscriber_selectors import subscribers_for_components  # noqa: F401  (part of this API)
+
+CONFIRM_SALT = "statuspage.subscriber.confirm"
+MANAGE_SALT = "statuspage.subscriber.manage"
+CONFIRM_MAX_AGE = 3 * 24 * 3600  # a confirmation link works for three days
+MAX_IMPORT_ROWS = 50_000
+ADMINISTER = "core.administer"
+
+
+# --- addresses ---------------------------------------------------------------------------------------
+
+
+def subscriber_normalise_address(*, channel: str, address: str, resolve: bool = True) -> str:
+    """The address in its one canonical spelling, or ValidationError({"address": ...}) saying why not."""
+    if channel not in SubscriberChannel.values:
+        raise ValidationError(
+            {"channel": f"Choose one of: {', '.join(SubscriberChannel.values)}."}, code="channel"
+        )
+    try:
+        if channel == SubscriberChannel.EMAIL:
+            try:
+                return normalise_email(address)
+            except ValidationError:
+                raise ValidationError(
+                    "Enter a valid email address, e.g. ops@shop.example.", code="email"
+                ) from None
+        if channel == SubscriberChannel.SMS:
+            return normalise_phone(address)
+        normalised = validate_webhook_url(address, resolve=resolve)
+    except ValidationError as exc:
+        raise ValidationError({"address": exc.messages}, code="address") from None
+    if len(normalised) > Subscriber._meta.get_field("address").max_length:
+        raise ValidationError({"address": "That URL is too long."}, code="address")
+    return normalised
+
+
+# --- signed links ---------------------------------------------------------------------------------------
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.PUBLIC_URL}{path}"
+
+
+def subscriber_confirm_token(subscriber: Subscriber) -> str:
+    return signing.TimestampSigner(salt=CONFIRM_SALT).sign(str(subscriber.pk))
+
+
+def subscriber_manage_token(subscriber: Subscriber) -> str:
+    # No expiry: the manage and unsubscribe links sit in every message we ever send them.
+    return signing.Signer(salt=MANAGE_SALT).sign(str(subscriber.pk))
+
+
+def subscriber_links(subscriber: Subscriber) -> dict[str, str]:
+    token = subscriber_manage_token(subscriber)
+    return {
+        "manage_url": _absolute(reverse("subscription_manage", args=[token])),
+        "unsubscribe_url": _absolute(reverse("subscription_unsubscribe", args=[token])),
+    }
+
+
+def subscriber_confirm_url(subscriber: Subscriber) -> str:
+    return _absolute(reverse("subscription_confirm", args=[subscriber_confirm_token(subscriber)]))
+
+
+def subscriber_from_manage_token(token: str) -> Subscriber:
+    """The subscriber a manage link names; ValidationError if the link was altered."""
+    try:
+        pk = int(signing.Signer(salt=MANAGE_SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
+        raise ValidationError("This link is not valid. Use the link from your latest message.") from None
+    subscriber = Subscriber.objects.filter(pk=pk).prefetch_related("components").first()
+    if subscriber is None:
+        raise ValidationError("This subscription no longer exists.")
+    return subscriber
+
+
+# --- recipients for notification_enqueue ------------------------------------------------------------
+
+
+def subscriber_recipients(subscribers: Iterable[Subscriber]) -> Iterator[Recipient]:
+    """One Recipient per subscriber, carrying the links every message must include and the webhook secret.
+
+    A generator: feed it subscribers_for_components(...).iterator(chunk_size=2000) and memory stays flat."""
+    for subscriber in subscribers:
+        context = subscriber_links(subscriber)
+        if subscriber.channel == SubscriberChannel.WEBHOOK:
+            context["secret"] = subscriber.secret
+        yield Recipient(
+            channel=subscriber.channel,
+            address=subscriber.address,
+            ref=f"subscriber:{subscriber.pk}",
+            context=context,
+        )
+
+
+# --- subscribe and confirm -------------------------------------------------------------------------
+
+
+def _state(subscriber: Subscriber, component_ids: list[int] | None = None) -> dict:
+    return {
+        "channel": subscriber.channel,
+        "status": subscriber.status,
+        "components": component_ids
+        if component_ids is not None
+        else sorted(c.pk for c in subscriber.components.all()),
+    }
+
+
+def _enqueue_confirmation(subscriber: Subscriber) -> None:
+    """One message for one recipient, shaped for its channel (the delivery engine sends a webhook the whole
+    payload as its body, and an SMS its text plus the context's short_url, which is never cut)."""
+    name = getattr(settings, "STATUSPAGE_NAME", "Platform status")
+    confirm_url = subscriber_confirm_url(subscriber)
+    links = subscriber_links(subscriber)
+    context = dict(links)
+    text = (
+        f"Someone (hopefully you) asked to receive {name} notifications at this address.\n\n"
+        f"Confirm within 3 days: {confirm_url}\n\n"
+        "If it was not you, ignore this message: nothing more will be sent.\n"
+    )
+    html = (
+        f"<p>Someone (hopefully you) asked to receive {escape(name)} notifications at this address.</p>"
+        f'<p><a href="{escape(confirm_url)}">Confirm your subscription</a> (the link works for 3 days).</p>'
+        "<p>If it was not you, ignore this message: nothing more will be sent.</p>"
+    )
+    payload: dict = {}
+    if subscriber.channel == SubscriberChannel.SMS:
+        text = f"{name}: confirm your status alerts (link valid 3 days):"
+        html = ""
+        context["short_url"] = confirm_url
+    elif subscriber.channel == SubscriberChannel.WEBHOOK:
+        context["secret"] = subscriber.secret
+        payload = {
+            "meta": {"kind": "subscription_confirm", "unsubscribe": links["unsubscribe_url"]},
+            "page": {"name": name, "url": settings.PUBLIC_URL},
+            # The receiver confirms by POSTing to confirm_url; it may then verify our signatures with the secret.
+            "subscription_confirm": {
+                "confirm_url": confirm_url,
+                "method": "POST",
+                "signing_secret": subscriber.secret,
+                "manage_url": links["manage_url"],
+            },
+        }
+    notification_enqueue(
+        kind="subscription_confirm",
+        # A fresh key each time: asking again (say the first message was lost) sends again; rate limits cap it.
+        dedupe_key=f"subscription_confirm:{subscriber.pk}:{uuid.uuid4().hex}",
+        subject=f"Confirm your subscription to {name}",
+        text=text,
+        html=html,
+        payload=payload,
+        recipients=[
+            Recipient(
+                channel=subscriber.channel,
+                address=subscriber.address,
+                ref=f"subscriber:{subscriber.pk}",
+                context=context,
+            )
+        ],
+    )
+
+
+@dataclass
+class SubscribeResult:
+    subscriber: Subscriber | None
+    created: bool
+
+
+@transaction.atomic
+def subscriber_subscribe(
+    *, channel: str, address: str, components: Iterable[Component] = (), ip: str | None = None
+) -> SubscribeResult:
+    """A public sign-up: saved unconfirmed, and only a confirmation is sent until it is confirmed.
+
+    An address that is already subscribed gets no new row; if it is still waiting for confirmation the
+    confirmation goes out again. The caller shows the same neutral answer either way."""
+    address = subscriber_normalise_address(channel=channel, address=address)
+    component_ids = sorted({c.pk for c in components})
+    existing = (
+        Subscriber.objects.select_for_update()
+        .filter(channel=channel, address=address, unsubscribed_at__isnull=True)
+        .first()
+    )
+    if existing is not None:
+        if existing.status == SubscriberStatus.PENDING:
+            before = _state(existing)
+            existing.components.set(component_ids)
+            audit_record(
+                actor=None,
+                actor_label=f"public{f' ({ip})' if ip else ''}",
+                action="subscriber.confirmation_resent",
+                obj=existing,
+                before=before,
+                after=_state(existing, component_ids),
+            )
+            _enqueue_confirmation(existing)
+        return SubscribeResult(subscriber=existing, created=False)
+    subscriber = Subscriber(
+        channel=channel,
+        address=address,
+        created_ip=ip,
+        secret=secrets.token_hex(32) if channel == SubscriberChannel.WEBHOOK else "",
+    )
+    try:
+        with transaction.atomic():
+            subscriber.save()
+    except IntegrityError:
+        # Someone subscribed the same address a moment ago: same neutral answer, nothing new.
+        return SubscribeResult(subscriber=None, created=False)
+    subscriber.components.set(component_ids)
+    audit_record(
+        actor=None,
+        actor_label=f"public{f' ({ip})' if ip else ''}",
+        action="subscriber.subscribed",
+        obj=subscriber,
+        after=_state(subscriber, component_ids),
+    )
+    _enqueue_confirmation(subscriber)
+    return SubscribeResult(subscriber=subscriber, created=True)
+
+
+@transaction.atomic
+def subscriber_confirm(*, token: str) -> Subscriber:
+    """Confirm from the signed link; ValidationError for an altered, expired or spent link."""
+    try:
+        pk = int(signing.TimestampSigner(salt=CONFIRM_SALT).unsign(token, max_age=CONFIRM_MAX_AGE))
+    except signing.SignatureExpired:
+        raise ValidationError(
+            "This confirmation link has expired (they last 3 days). Subscribe again to get a new one.",
+            code="expired",
+        ) from None
+    except (signing.BadSignature, ValueError):
+        raise ValidationError("This confirmation link is not valid.", code="invalid") from None
+    subscriber = Subscriber.objects.select_for_update().filter(pk=pk).first()
+    if subscriber is None or subscriber.unsubscribed_at is not None:
+        raise ValidationError(
+            "This subscription was cancelled. Subscribe again to get a new link.", code="gone"
+        )
+    if subscriber.confirmed_at is None:
+        subscriber.confirmed_at = timezone.now()
+        subscriber.save(update_fields=["confirmed_at"])
+        audit_record(
+            actor=None,
+            actor_label="subscriber (confirm link)",
+            action="subscriber.confirmed",
+            obj=subscriber,
+            before={"status": SubscriberStatus.PENDING},
+            after={"status": subscriber.status},
+        )
+    return subscriber
+
+
+# --- partners (API) ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def subscriber_create_for_partner(
+    *, actor, channel: str, address: str, components: Iterable[Component] = ()
+) -> Subscriber:
+    """A partner's own subscription: the token already proves who they are, so it is confirmed at once."""
+    address = subscriber_normalise_address(channel=channel, address=address)
+    component_ids = sorted({c.pk for c in components})
+    subscriber = Subscriber(
+        channel=channel,
+        address=address,
+        owner=user_or_none(actor),
+        confirmed_at=timezone.now(),
+        secret=secrets.token_hex(32) if channel == SubscriberChannel.WEBHOOK else "",
+    )
+    try:
+        with transaction.atomic():
+            subscriber.save()
+    except IntegrityError:
+        raise Conflict("This address is already subscribed on this channel.") from None
+    subscriber.components.set(component_ids)
+    audit_record(
+        actor=actor, action="subscriber.created", obj=subscriber, after=_state(subscriber, component_ids)
+    )
+    return subscriber
+
+
+# --- changes anyone holding a link (or owning the row) may make -----------------------------------------
+
+
+def _locked(subscriber: Subscriber) -> Subscriber:
+    return Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+
+
+def _actor_kwargs(actor) -> dict:
+    return {"actor": actor} if actor is not None else {"actor": None, "actor_label": "subscriber (link)"}
+
+
+@transaction.atomic
+def subscriber_update_components(
+    *, subscriber: Subscriber, components: Iterable[Component], actor=None
+) -> Subscriber:
+    """Follow these components from now on (none: everything). actor None means the subscriber's own link."""
+    subscriber = _locked(subscriber)
+    if subscriber.unsubscribed_at is not None:
+        raise Conflict("This subscription was cancelled; subscribe again instead.")
+    before = sorted(subscriber.components.values_list("pk", flat=True))
+    after = sorted({c.pk for c in components})
+    if before != after:
+        subscriber.components.set(after)
+        audit_record(
+            **_actor_kwargs(actor),
+            action="subscriber.components_changed",
+            obj=subscriber,
+            before={"components": before},
+            after={"components": after},
+        )
+    return subscriber
+
+
+@transaction.atomic
+def subscriber_unsubscribe(*, subscriber: Subscriber, actor=None) -> Subscriber:
+    """Stop sending. Safe to repeat (a one-click unsubscribe may arrive twice)."""
+    subscriber = _locked(subscriber)
+    if subscriber.unsubscribed_at is None:
+        before = subscriber.status
+        subscriber.unsubscribed_at = timezone.now()
+        subscriber.save(update_fields=["unsubscribed_at"])
+        audit_record(
+            **_actor_kwargs(actor),
+            action="subscriber.unsubscribed",
+            obj=subscriber,
+            before={"status": before},
+            after={"status": subscriber.status},
+        )
+    return subscriber
+
+
+@transaction.atomic
+def subscriber_quarantine(*, subscriber_id: int, reason: str, actor=None) -> Subscriber | None:
+    """A hard bounce: stop sending to this address until staff look at it. Takes the id the delivery
+    log holds ("subscriber:<id>"); None if the row is gone."""
+    subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+    if subscriber is None or subscriber.quarantined_at is not None:
+        return subscriber
+    before = subscriber.status
+    subscriber.quarantined_at = timezone.now()
+    subscriber.quarantine_reason = (reason or "hard bounce")[:300]
+    subscriber.save(update_fields=["quarantined_at", "quarantine_reason"])
+    audit_record(
+        actor=actor,
+        actor_label="" if actor is not None else "delivery (hard bounce)",
+        action="subscriber.quarantined",
+        obj=subscriber,
+        before={"status": before},
+        after={"status": subscriber.status, "reason": subscriber.quarantine_reason},
+    )
+    return subscriber
+
+
+def subscribers_quarantine_bounced(*, bounces: Iterable[tuple[str, str]]) -> int:
+    """For the delivery engine: (recipient_ref, reason) pairs of hard bounces; refs that are not
+    "subscriber:<id>" belong to someone else and are ignored. Returns how many were quarantined."""
+    count = 0
+    for ref, reason in bounces:
+        kind, _, raw_id = (ref or "").partition(":")
+        if kind == "subscriber" and raw_id.isdigit():
+            subscriber = subscriber_quarantine(subscriber_id=int(raw_id), reason=reason)
+            count += subscriber is not None
+    return count
+
+
+# --- CSV import (staff vouch for these, so they are confirmed) ------------------------------------------
+
+
+@dataclass
+class ImportResult:
+    imported: int = 0
+    skipped: list[tuple[int, str]] = field(default_factory=list)  # (line, why): already subscribed
+    errors: list[tuple[int, str]] = field(default_factory=list)  # (line, why): nothing was imported
+
+
+def _parse_import(text: str) -> tuple[list[tuple[int, str, str, list[int]]], ImportResult]:
+    result = ImportResult()
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = [cell.strip().lower() for cell in next(reader, [])]
+    if "channel" not in header or "address" not in header:
+        result.errors.append((1, "The first line must be the header: channel,address,components"))
+        return [], result
+    at = {name: header.index(name) for name in ("channel", "address", "components") if name in header}
+    by_name = {name.lower(): pk for pk, name in Component.objects.values_list("pk", "name")}
+    rows: list[tuple[int, str, str, list[int]]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for cells in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in cells):
+            continue
+        if len(rows) >= MAX_IMPORT_ROWS:
+            result.errors.append((line, f"Too many rows: import at most {MAX_IMPORT_ROWS} at a time."))
+            break
+
+        def cell(name: str, cells=cells) -> str:
+            index = at.get(name)
+            return cells[index].strip() if index is not None and index < len(cells) else ""
+
+        channel = cell("channel").lower()
+        try:
+            # No DNS here (thousands of rows); literal private IPs are still refused, and every webhook
+            # send checks the resolved address again.
+            address = subscriber_normalise_address(channel=channel, address=cell("address"), resolve=False)
+        except ValidationError as exc:
+            result.errors.append((line, " ".join(exc.messages)))
+            continue
+        names = [name.strip() for name in cell("components").split(";") if name.strip()]
+        unknown = [name for name in names if name.lower() not in by_name]
+        if unknown:
+            result.errors.append((line, f"Unknown component(s): {', '.join(unknown)}."))
+            continue
+        if (channel, address) in seen:
+            result.errors.append((line, f"Same {channel} address as line {seen[channel, address]}."))
+            continue
+        seen[channel, address] = line
+        rows.append((line, channel, address, sorted({by_name[name.lower()] for name in names})))
+    return rows, result
+
+
+@transaction.atomic
+def subscriber_import_csv(*, actor, text: str) -> ImportResult:
+    """All or nothing: if any row is bad, nothing is imported and every bad row is reported by line."""
+    require_permission(actor, ADMINISTER)
+    rows, result = _parse_import(text)
+    if result.errors:
+        return result
+    active: set[tuple[str, str]] = set()
+    addresses = [address for _, _, address, _ in rows]
+    for start in range(0, len(addresses), 500):
+        active.update(
+            Subscriber.objects.filter(
+                unsubscribed_at__isnull=True, address__in=addresses[start : start + 500]
+            ).values_list("channel", "address")
+        )
+    now = timezone.now()
+    fresh = []
+    for line, channel, address, component_ids in rows:
+        if (channel, address) in active:
+            result.skipped.append((line, "Already subscribed; left as it is."))
+            continue
+        subscriber = Subscriber(
+            channel=channel,
+            address=address,
+            confirmed_at=now,
+            created_at=now,
+            secret=secrets.token_hex(32) if channel == SubscriberChannel.WEBHOOK else "",
+        )
+        fresh.append((subscriber, component_ids))
+    try:
+        with transaction.atomic():
+            Subscriber.objects.bulk_create([s for s, _ in fresh], batch_size=1000)
+    except IntegrityError:
+        result.errors.append((0, "Some of these addresses were subscribed meanwhile; import the file again."))
+        return result
+    through = Subscriber.components.through
+    through.objects.bulk_create(
+        [through(subscriber_id=s.pk, component_id=c) for s, ids in fresh for c in ids], batch_size=2000
+    )
+    result.imported = len(fresh)
+    audit_record(
+        actor=actor,
+        action="subscriber.imported",
+        after={"imported": result.imported, "skipped": len(result.skipped)},
+    )
+    return result
