@@ -12,7 +12,7 @@ STATUSES = [status for status, _ in Delivery.Status.choices]
 def messages_with_counts(*, kind: str = "") -> QuerySet[Message]:
     """Each message annotated with how many deliveries are in each status: one query for the page."""
     counts = {f"n_{status}": Count("deliveries", filter=Q(deliveries__status=status)) for status in STATUSES}
-    messages = Message.objects.annotate(n_total=Count("deliveries"), **counts)
+    messages = Message.objects.annotate(n_total=Count("deliveries"), **counts).order_by("-created_at", "-id")
     return messages.filter(kind=kind) if kind else messages
 
 

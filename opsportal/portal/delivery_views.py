@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from opsportal.core.exceptions import Conflict
-from opsportal.notifications import selectors
+from opsportal.notifications import selectors, services
 from opsportal.notifications.models import Channel, Delivery, Message
 from opsportal.portal.access import staff_required
 
@@ -57,26 +57,25 @@ def message_progress(request, message_id: int):
 @require_POST
 @staff_required("core.administer")
 def delivery_retry(request, delivery_id: int):
-    from opsportal.notifications.delivery import delivery_retry as retry
-
     delivery = get_object_or_404(Delivery, pk=delivery_id)
     try:
-        retry(actor=request.user, delivery=delivery)
+        retried = services.delivery_retry(actor=request.user, delivery=delivery)
     except (ValidationError, Conflict) as exc:
         flash.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
-        flash.success(request, f"Delivery to {delivery.address} will be retried now.")
+        if retried:
+            flash.success(request, f"Delivery to {delivery.address} will be retried now.")
+        else:
+            flash.error(request, "Only failed or cancelled deliveries can be retried.")
     return redirect("portal:message_detail", message_id=delivery.message_id)
 
 
 @require_POST
 @staff_required("core.administer")
 def message_cancel(request, message_id: int):
-    from opsportal.notifications.delivery import message_cancel as cancel
-
     message = get_object_or_404(Message, pk=message_id)
     try:
-        cancelled = cancel(actor=request.user, message=message)
+        cancelled = services.message_cancel(actor=request.user, message=message)
     except (ValidationError, Conflict) as exc:
         flash.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
     else:
