@@ -148,3 +148,21 @@ def test_a_published_postmortem_is_announced_once(rob, irene, checkout, audience
     message = Message.objects.get(kind="postmortem_published")
     assert "A bad deploy; we now canary." in message.text_body
     assert message.deliveries.count() == 3
+
+
+def test_texts_fit_two_segments_and_link_to_the_incident(rob, checkout, audience):
+    from opsportal.notifications.transports.sms import sms_text
+
+    incident = incidents.incident_declare(
+        actor=rob, title="x", public_title="Checkout errors " * 30, severity="P2"
+    )
+    incidents.incident_post_update(
+        actor=rob,
+        incident=incident,
+        status="investigating",
+        body="On it.",
+        component_statuses=[(checkout, "major_outage")],
+    )
+    text = sms_text(Delivery.objects.get(channel="sms"))
+    assert len(text) <= 306
+    assert text.endswith(f"/incidents/{incident.pk}/")

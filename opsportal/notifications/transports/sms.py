@@ -61,7 +61,9 @@ def sms_fit(text: str, *, short_url: str = "") -> str:
 def sms_text(delivery) -> str:
     message = delivery.message
     base = (message.payload or {}).get("sms") or message.text_body or message.subject
-    return sms_fit(base, short_url=(delivery.context or {}).get("short_url", ""))
+    # A recipient's own link (a confirmation) wins; otherwise the message's page, so every text links somewhere.
+    link = (delivery.context or {}).get("short_url") or (message.payload or {}).get("link", "")
+    return sms_fit(base, short_url=link)
 
 
 class SmsProvider:
