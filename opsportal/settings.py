@@ -257,6 +257,8 @@ REST_FRAMEWORK = {
 }
 # Who hears about addresses that bounce hard (notifications knows no other app; the status page quarantines).
 NOTIFICATIONS_ON_HARD_BOUNCE = "statuspage.subscriptions.subscribers_quarantine_bounced"
+# Who hears about every delivery that ended dead (the status page disables webhooks that keep failing).
+NOTIFICATIONS_ON_DELIVERY_DEAD = "statuspage.subscriptions.subscribers_disable_failing_webhooks"
 # Webhooks to private/loopback addresses are refused (SSRF) unless this is on: tests and local demos only.
 WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", DEBUG and not REDIS_URL)
 # Requests per minute for one API token unless the token says otherwise.

@@ -1,5 +1,6 @@
 """Subscriber writes: subscribe with double opt-in, confirm, change components, unsubscribe, quarantine a
-bouncing address, partner and CSV sign-ups; plus the signed links and the Recipients a notification needs."""
+bouncing address or a webhook that keeps failing, partner and CSV sign-ups; plus the signed links and the
+Recipients a notification needs."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
 from opsportal.core.exceptions import Conflict
-from opsportal.core.services import audit_record, require_permission, user_or_none
+from opsportal.core.services import SYSTEM, audit_record, require_permission, user_or_none
+from opsportal.notifications.models import Delivery
 from opsportal.notifications.services import Recipient, notification_enqueue
 from opsportal.notifications.validation import normalise_email, normalise_phone, validate_webhook_url
 from statuspage.models import Component, Subscriber, SubscriberChannel, SubscriberStatus
@@ -30,6 +34,8 @@ MANAGE_SALT = "statuspage.subscriber.manage"
 CONFIRM_MAX_AGE = 3 * 24 * 3600  # a confirmation link works for three days
 MAX_IMPORT_ROWS = 50_000
 ADMINISTER = "core.administer"
+# A webhook is disabled when this many of its latest finished deliveries in a row ended dead.
+WEBHOOK_DISABLE_AFTER = 5
 
 
 # --- addresses ---------------------------------------------------------------------------------------
@@ -377,16 +383,109 @@ def subscriber_quarantine(*, subscriber_id: int, reason: str, actor=None) -> Sub
     return subscriber
 
 
+def _subscriber_id(ref: str) -> int | None:
+    """The id in a delivery's "subscriber:<id>" ref; None for refs that belong to someone else."""
+    kind, _, raw_id = (ref or "").partition(":")
+    return int(raw_id) if kind == "subscriber" and raw_id.isdigit() else None
+
+
 def subscribers_quarantine_bounced(*, bounces: Iterable[tuple[str, str]]) -> int:
     """For the delivery engine: (recipient_ref, reason) pairs of hard bounces; refs that are not
     "subscriber:<id>" belong to someone else and are ignored. Returns how many were quarantined."""
     count = 0
     for ref, reason in bounces:
-        kind, _, raw_id = (ref or "").partition(":")
-        if kind == "subscriber" and raw_id.isdigit():
-            subscriber = subscriber_quarantine(subscriber_id=int(raw_id), reason=reason)
+        subscriber_id = _subscriber_id(ref)
+        if subscriber_id is not None:
+            subscriber = subscriber_quarantine(subscriber_id=subscriber_id, reason=reason)
             count += subscriber is not None
     return count
+
+
+def webhook_failure_streaks(*, refs: Iterable[str], limit: int = WEBHOOK_DISABLE_AFTER) -> dict[str, list]:
+    """Each ref's latest `limit` finished webhook deliveries, newest first, as (status, last_error) pairs.
+
+    One query for all refs. Only finished rows count: one still retrying is neither a success nor a
+    failure yet, and a cancelled one says nothing about the endpoint. A sent row ends the streak, so a
+    webhook that recovers is never disabled for failures before it."""
+    refs = sorted(set(refs))
+    streaks: dict[str, list] = {ref: [] for ref in refs}
+    if not refs:
+        return streaks
+    rows = (
+        Delivery.objects.filter(
+            recipient_ref__in=refs,
+            channel=SubscriberChannel.WEBHOOK,
+            status__in=[Delivery.Status.SENT, Delivery.Status.DEAD],
+        )
+        .annotate(recency=Window(RowNumber(), partition_by=[F("recipient_ref")], order_by=F("pk").desc()))
+        .filter(recency__lte=limit)
+        .order_by("recipient_ref", "recency")
+        .values_list("recipient_ref", "status", "last_error")
+    )
+    for ref, status, last_error in rows:
+        streaks[ref].append((status, last_error))
+    return streaks
+
+
+def subscribers_disable_failing_webhooks(*, failures: Iterable[tuple[str, str, str]]) -> int:
+    """For the delivery engine, after each chunk: (recipient_ref, channel, error) of rows that ended dead.
+    A webhook subscriber whose latest WEBHOOK_DISABLE_AFTER finished deliveries all ended dead is disabled
+    and its owner told. Returns how many were disabled."""
+    refs = {
+        ref for ref, channel, _ in failures if channel == SubscriberChannel.WEBHOOK and _subscriber_id(ref)
+    }
+    disabled = 0
+    for ref, streak in webhook_failure_streaks(refs=refs).items():
+        if len(streak) == WEBHOOK_DISABLE_AFTER and all(s == Delivery.Status.DEAD for s, _ in streak):
+            last_error = streak[0][1]
+            disabled += subscriber_disable_webhook(subscriber_id=_subscriber_id(ref), last_error=last_error)
+    return disabled
+
+
+@transaction.atomic
+def subscriber_disable_webhook(*, subscriber_id: int, last_error: str) -> bool:
+    """Quarantine a webhook that keeps failing and email its owner, once, what to do about it. False if
+    it is already quarantined or unsubscribed (another worker got there first, or nothing to do)."""
+    # No select_related: on PostgreSQL FOR UPDATE would lock the owner's user row too.
+    subscriber = Subscriber.objects.select_for_update().filter(pk=subscriber_id).first()
+    if subscriber is None or subscriber.quarantined_at is not None or subscriber.unsubscribed_at is not None:
+        return False
+    reason = (
+        f"webhook disabled after {WEBHOOK_DISABLE_AFTER} failed deliveries: {last_error or 'unknown error'}"
+    )
+    subscriber = subscriber_quarantine(subscriber_id=subscriber.pk, reason=reason, actor=SYSTEM)
+    owner_email = subscriber.owner.email if subscriber.owner is not None else ""
+    if owner_email:
+        _enqueue_webhook_disabled(subscriber, owner_email, last_error=last_error or "unknown error")
+    return True
+
+
+def _enqueue_webhook_disabled(subscriber: Subscriber, owner_email: str, *, last_error: str) -> None:
+    """Written in the disabling transaction (the outbox): it goes out once the quarantine is committed."""
+    name = getattr(settings, "STATUSPAGE_NAME", "Platform status")
+    manage_url = subscriber_links(subscriber)["manage_url"]
+    # There is no "resume" yet: a disabled subscription comes back by subscribing the fixed URL again.
+    how = (
+        "Fix the endpoint (it must answer our POSTs with a 2xx status), then subscribe it again: cancel this "
+        f"subscription at {manage_url} (or DELETE /api/v1/subscribers/{subscriber.pk}/) and create it anew."
+    )
+    text = (
+        f"We stopped sending {name} notifications to your webhook {subscriber.address}: "
+        f"its last {WEBHOOK_DISABLE_AFTER} deliveries failed.\n\nLast error: {last_error}\n\n{how}\n"
+    )
+    html = (
+        f"<p>We stopped sending {escape(name)} notifications to your webhook "
+        f"<code>{escape(subscriber.address)}</code>: its last {WEBHOOK_DISABLE_AFTER} deliveries failed.</p>"
+        f"<p>Last error: {escape(last_error)}</p><p>{escape(how)}</p>"
+    )
+    notification_enqueue(
+        kind="webhook_disabled",
+        dedupe_key=f"webhook_disabled:{subscriber.pk}:{subscriber.quarantined_at.isoformat()}",
+        subject=f"{name}: your webhook was disabled",
+        text=text,
+        html=html,
+        recipients=[Recipient(channel="email", address=owner_email, ref=f"user:{subscriber.owner_id}")],
+    )
 
 
 # --- CSV import (staff vouch for these, so they are confirmed) ------------------------------------------

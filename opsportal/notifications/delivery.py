@@ -182,24 +182,44 @@ def deliver_claimed(claimed_at: datetime, deliveries: list[Delivery]) -> dict[in
         _send_channel(channel, group, outcomes)
     _record(deliveries, outcomes, claimed_at)
     _report_bounces(deliveries, outcomes)
+    _report_dead(deliveries, outcomes)
     publish_progress({delivery.message_id for delivery in deliveries})
     return outcomes
 
 
+def _call_hook(setting: str, **kwargs) -> None:
+    """Hand outcomes to whoever owns the recipients. notifications knows no other app, so each hook is a
+    dotted path in settings; a failing hook is logged and never stops delivery."""
+    hook_path = getattr(settings, setting, "")
+    if not hook_path:
+        return
+    try:
+        import_string(hook_path)(**kwargs)
+    except Exception:
+        logger.exception("%s hook %s failed", setting, hook_path)
+
+
 def _report_bounces(deliveries: list[Delivery], outcomes: dict[int, Outcome]) -> None:
-    """Hand hard bounces to whoever owns the recipients (the status page quarantines subscribers).
-    notifications knows no other app, so the hook is a dotted path in settings."""
+    """Hard bounces: the status page quarantines the subscriber."""
     bounces = [
         (d.recipient_ref, outcomes[d.pk].error)
         for d in deliveries
         if outcomes[d.pk].bounced and d.recipient_ref
     ]
-    hook_path = getattr(settings, "NOTIFICATIONS_ON_HARD_BOUNCE", "")
-    if bounces and hook_path:
-        try:
-            import_string(hook_path)(bounces=bounces)
-        except Exception:
-            logger.exception("Hard-bounce hook %s failed", hook_path)
+    if bounces:
+        _call_hook("NOTIFICATIONS_ON_HARD_BOUNCE", bounces=bounces)
+
+
+def _report_dead(deliveries: list[Delivery], outcomes: dict[int, Outcome]) -> None:
+    """Every row of the chunk that ended dead, for any reason (the status page disables a webhook that
+    keeps failing). One call per chunk, so the receiver can look them up with one query."""
+    failures = [
+        (d.recipient_ref, d.channel, outcomes[d.pk].error)
+        for d in deliveries
+        if outcomes[d.pk].status == Status.DEAD and d.recipient_ref
+    ]
+    if failures:
+        _call_hook("NOTIFICATIONS_ON_DELIVERY_DEAD", failures=failures)
 
 
 def deliver_due_batches(*, chunk_size: int = CHUNK_SIZE, max_chunks: int = MAX_CHUNKS) -> int:
