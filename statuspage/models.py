@@ -106,6 +106,8 @@ class Subscriber(models.Model):
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     quarantined_at = models.DateTimeField(null=True, blank=True)
     quarantine_reason = models.CharField(max_length=300, blank=True)
+    # Set when deliveries resume after a quarantine: failures before it no longer count against the address.
+    resumed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     created_ip = models.GenericIPAddressField(null=True, blank=True)
 

@@ -157,7 +157,11 @@ def manage(request, token: str):
         return problem
     status = 200
     saved = False
-    if request.method == "POST" and subscriber.unsubscribed_at is None:
+    if request.method == "POST" and request.POST.get("action") == "resume":
+        subscriber = subscriptions.subscriber_resume(subscriber=subscriber)
+        form = ManageSubscriptionForm(initial={"components": list(subscriber.components.all())})
+        saved = True
+    elif request.method == "POST" and subscriber.unsubscribed_at is None:
         form = ManageSubscriptionForm(request.POST)
         if form.is_valid():
             try:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core import signing
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Window
 from django.db.models.functions import RowNumber
@@ -383,6 +383,34 @@ def subscriber_quarantine(*, subscriber_id: int, reason: str, actor=None) -> Sub
     return subscriber
 
 
+@transaction.atomic
+def subscriber_resume(*, subscriber: Subscriber, actor=None) -> Subscriber:
+    """Send again to a quarantined address (a fixed webhook, a mailbox that works again). Only failures
+    after this moment count towards disabling it again. The actor is staff, the partner who owns it,
+    or None for someone holding the signed manage link."""
+    if actor is not None and not (actor.has_perm("core.respond") or subscriber.owner_id == actor.pk):
+        raise PermissionDenied("Only staff or the subscription's owner can resume it.")
+    subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+    if subscriber.unsubscribed_at is not None:
+        raise Conflict("This subscription is cancelled; subscribe again instead.")
+    if subscriber.quarantined_at is None:
+        return subscriber
+    before = {"status": subscriber.status, "reason": subscriber.quarantine_reason}
+    subscriber.quarantined_at = None
+    subscriber.quarantine_reason = ""
+    subscriber.resumed_at = timezone.now()
+    subscriber.save(update_fields=["quarantined_at", "quarantine_reason", "resumed_at"])
+    audit_record(
+        actor=actor,
+        actor_label="" if actor is not None else "manage link",
+        action="subscriber.resumed",
+        obj=subscriber,
+        before=before,
+        after={"status": subscriber.status},
+    )
+    return subscriber
+
+
 def _subscriber_id(ref: str) -> int | None:
     """The id in a delivery's "subscriber:<id>" ref; None for refs that belong to someone else."""
     kind, _, raw_id = (ref or "").partition(":")
@@ -404,7 +432,7 @@ def subscribers_quarantine_bounced(*, bounces: Iterable[tuple[str, str]]) -> int
 def webhook_failure_streaks(*, refs: Iterable[str], limit: int = WEBHOOK_DISABLE_AFTER) -> dict[str, list]:
     """Each ref's latest `limit` finished webhook deliveries, newest first, as (status, last_error) pairs.
 
-    One query for all refs. Only finished rows count: one still retrying is neither a success nor a
+    Two queries for all refs, however many. Only finished rows count: one still retrying is neither a success nor a
     failure yet, and a cancelled one says nothing about the endpoint. A sent row ends the streak, so a
     webhook that recovers is never disabled for failures before it."""
     refs = sorted(set(refs))
@@ -420,9 +448,19 @@ def webhook_failure_streaks(*, refs: Iterable[str], limit: int = WEBHOOK_DISABLE
         .annotate(recency=Window(RowNumber(), partition_by=[F("recipient_ref")], order_by=F("pk").desc()))
         .filter(recency__lte=limit)
         .order_by("recipient_ref", "recency")
-        .values_list("recipient_ref", "status", "last_error")
+        .values_list("recipient_ref", "status", "last_error", "created_at")
     )
-    for ref, status, last_error in rows:
+    # Failures before a resume were forgiven: they end the streak like a success would.
+    ids = [subscriber_id for subscriber_id in map(_subscriber_id, refs) if subscriber_id is not None]
+    resumed = {
+        f"subscriber:{pk}": at
+        for pk, at in Subscriber.objects.filter(pk__in=ids, resumed_at__isnull=False).values_list(
+            "pk", "resumed_at"
+        )
+    }
+    for ref, status, last_error, created_at in rows:
+        if ref in resumed and created_at <= resumed[ref]:
+            status = "forgiven"
         streaks[ref].append((status, last_error))
     return streaks
 

@@ -41,6 +41,11 @@ urlpatterns = [
     ),
     path("subscribers/", subscriber_api.SubscriberListView.as_view(), name="subscribers"),
     path(
+        "subscribers/<int:subscriber_id>/resume/",
+        subscriber_api.SubscriberResumeView.as_view(),
+        name="subscriber-resume",
+    ),
+    path(
         "subscribers/<int:subscriber_id>/",
         subscriber_api.SubscriberDetailView.as_view(),
         name="subscriber",

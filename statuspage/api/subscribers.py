@@ -118,3 +118,20 @@ class SubscriberDetailView(APIView):
         subscriber = partner_subscriber_or_404(request.user, subscriber_id)
         subscriptions.subscriber_unsubscribe(actor=request.user, subscriber=subscriber)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class SubscriberResumeView(APIView):
+    """Resume a subscription that was paused (a webhook disabled after repeated failures, a hard bounce)."""
+
+    scope_area = SCOPE_AREA
+
+    @extend_schema(
+        tags=TAG,
+        summary="Resume a paused subscription",
+        request=None,
+        responses={200: SubscriberOutput, 404: PROBLEM, 409: PROBLEM},
+    )
+    def post(self, request, subscriber_id: int):
+        subscriber = partner_subscriber_or_404(request.user, subscriber_id)
+        subscriptions.subscriber_resume(actor=request.user, subscriber=subscriber)
+        return Response(SubscriberOutput(partner_subscriber_or_404(request.user, subscriber_id)).data)

@@ -4,12 +4,14 @@ loopback that refuses (404, permanent) or recovers."""
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 
 from opsportal.core.models import AuditEntry
 from opsportal.notifications.delivery import deliver_due_batches
 from opsportal.notifications.models import Delivery, Message
 from opsportal.notifications.services import notification_enqueue
 from statuspage import subscriptions
+from statuspage.models import Subscriber
 from statuspage.subscriptions import WEBHOOK_DISABLE_AFTER
 from tests.notifications.conftest import http_sink  # noqa: F401  (the loopback HTTP server fixture)
 
@@ -147,7 +149,7 @@ def test_a_public_webhook_without_an_owner_is_disabled_without_an_email(db, sink
     assert _disabled_notices() == [] and mailoutbox == []
 
 
-def test_webhook_failure_streaks_is_one_query_for_many_subscribers(
+def test_webhook_failure_streaks_take_two_queries_for_many_subscribers(
     sink, partner_webhook, django_assert_num_queries
 ):
     sink.reply("/a", NOT_FOUND)
@@ -155,8 +157,68 @@ def test_webhook_failure_streaks_is_one_query_for_many_subscribers(
     a, b = partner_webhook("/a"), partner_webhook("/b")
     _notify(a, b, n=2)
     refs = [f"subscriber:{a.pk}", f"subscriber:{b.pk}", "subscriber:999999"]
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):
         streaks = subscriptions.webhook_failure_streaks(refs=refs)
     assert [status for status, _ in streaks[refs[0]]] == ["dead", "dead"]
     assert [status for status, _ in streaks[refs[1]]] == ["sent", "sent"]
     assert streaks[refs[2]] == []
+
+
+def test_a_resumed_webhook_needs_five_new_failures_to_be_disabled_again(rob, make_token, api):
+    from statuspage.subscriptions import subscriber_quarantine, subscribers_disable_failing_webhooks
+
+    subscriber = Subscriber.objects.create(
+        channel="webhook",
+        address="http://127.0.0.1:9/hook",
+        owner=rob,
+        confirmed_at=timezone.now(),
+        secret="s",
+    )
+    message = Message.objects.create(kind="incident_update", dedupe_key="m", subject="s", text_body="t")
+    ref = f"subscriber:{subscriber.pk}"
+    for n in range(5):
+        Delivery.objects.create(
+            message=message,
+            channel="webhook",
+            address=subscriber.address,
+            recipient_ref=ref,
+            dedupe_key=f"m|{n}",
+            status="dead",
+            last_error="HTTP 404",
+        )
+    subscriber_quarantine(subscriber_id=subscriber.pk, reason="webhook disabled after 5 failed deliveries")
+
+    token = make_token(rob, "subscribers:write")
+    response = api.post(f"/api/v1/subscribers/{subscriber.pk}/resume/", {}, token=token)
+    assert response.status_code == 200, response.content
+    subscriber.refresh_from_db()
+    assert subscriber.quarantined_at is None and subscriber.resumed_at is not None
+    assert AuditEntry.objects.filter(action="subscriber.resumed").exists()
+
+    # The old failures are forgiven: one new failure does not disable it again.
+    Delivery.objects.create(
+        message=message,
+        channel="webhook",
+        address=subscriber.address,
+        recipient_ref=ref,
+        dedupe_key="m|new",
+        status="dead",
+        last_error="HTTP 404",
+    )
+    assert subscribers_disable_failing_webhooks(failures=[(ref, "webhook", "HTTP 404")]) == 0
+    subscriber.refresh_from_db()
+    assert subscriber.quarantined_at is None
+
+
+def test_someone_elses_subscription_cannot_be_resumed(rob, vera, make_token, api):
+    subscriber = Subscriber.objects.create(
+        channel="webhook",
+        address="http://127.0.0.1:9/x",
+        owner=rob,
+        confirmed_at=timezone.now(),
+        quarantined_at=timezone.now(),
+    )
+    token = make_token(vera, "subscribers:read")
+    assert api.post(f"/api/v1/subscribers/{subscriber.pk}/resume/", {}, token=token).status_code in (403, 404)
+    subscriber.refresh_from_db()
+    assert subscriber.quarantined_at is not None
