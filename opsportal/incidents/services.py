@@ -83,6 +83,22 @@ def _announce(incident, what: str, message: str | None = None) -> None:
     broadcast_on_commit(staff_group(), event)
 
 
+def _tell_in_app(user, incident: Incident, text: str, *, dedupe_key: str) -> None:
+    """An in-app notification through the outbox, so a page that was closed still finds it in the log."""
+    from django.urls import reverse
+
+    from opsportal.notifications.services import Recipient, notification_enqueue
+
+    url = reverse("portal:incident_detail", args=[incident.pk])
+    notification_enqueue(
+        kind="staff_in_app",
+        dedupe_key=dedupe_key,
+        subject=text,
+        text=text,
+        recipients=[Recipient("websocket", str(user.pk), ref=f"user:{user.pk}", context={"url": url})],
+    )
+
+
 def _locked(incident: Incident) -> Incident:
     return Incident.objects.select_for_update().get(pk=incident.pk)
 
@@ -341,6 +357,13 @@ def incident_assign_role(
         f"{user.get_full_name() or user.get_username()} is {IncidentRole(role).label.lower()}",
         data={"role": role, "user": user.get_username()},
     )
+    if user.pk != getattr(actor, "pk", None):
+        _tell_in_app(
+            user,
+            incident,
+            f"You are {IncidentRole(role).label.lower()} of {incident.reference}: {incident.title}",
+            dedupe_key=f"role:{assignment.pk}",
+        )
     audit_record(
         actor=actor,
         action="incident.role_assigned",

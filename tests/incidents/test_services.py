@@ -242,3 +242,21 @@ def test_comms_can_post_investigating_from_triage_before_a_commander_is_named(ro
     assert incident.status == "triage"  # still waiting for a commander, but the public has heard from us
     with pytest.raises(Conflict, match="needs an incident commander"):
         services.incident_post_update(actor=rob, incident=incident, status="identified", body="Found it.")
+
+
+def test_people_given_a_role_hear_about_it_in_the_app(rob, irene):
+    from opsportal.notifications.delivery import deliver_due_batches
+    from opsportal.notifications.models import Delivery
+
+    incident = services.incident_declare(actor=rob, title="Payments down", severity="P1")
+    services.incident_assign_role(actor=rob, incident=incident, role=IncidentRole.COMMANDER, user=irene)
+    services.incident_assign_role(
+        actor=rob, incident=incident, role=IncidentRole.SCRIBE, user=rob
+    )  # self: no note
+    [delivery] = Delivery.objects.filter(channel="websocket")
+    assert delivery.address == str(irene.pk)
+    assert delivery.message.subject == f"You are incident commander of {incident.reference}: Payments down"
+    assert delivery.context["url"] == f"/portal/incidents/{incident.pk}/"
+    deliver_due_batches()
+    delivery.refresh_from_db()
+    assert delivery.status == "sent"
