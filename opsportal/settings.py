@@ -255,6 +255,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
+# Delivery tasks started when a message commits: one per worker slot lets a big fan-out use every worker.
+NOTIFICATION_DELIVERY_TASKS = env_int("NOTIFICATION_DELIVERY_TASKS", 4 if REDIS_URL else 1)
 # Who hears about addresses that bounce hard (notifications knows no other app; the status page quarantines).
 NOTIFICATIONS_ON_HARD_BOUNCE = "statuspage.subscriptions.subscribers_quarantine_bounced"
 # Who hears about every delivery that ended dead (the status page disables webhooks that keep failing).

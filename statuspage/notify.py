@@ -31,7 +31,8 @@ def _enqueue(
     text = render_to_string("notifications/statuspage_event.txt", context)
     html = render_to_string("notifications/statuspage_event.html", context)
     sms = f"{settings.STATUSPAGE_NAME}: {subject}"
-    recipients = subscriber_recipients(subscribers_for_components(component_ids))
+    # Streamed: a 100,000-subscriber fan-out never holds every subscriber in memory.
+    recipients = subscriber_recipients(subscribers_for_components(component_ids).iterator(chunk_size=2000))
     return notification_enqueue(
         kind=kind,
         dedupe_key=dedupe_key,

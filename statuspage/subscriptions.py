@@ -5,6 +5,7 @@ Recipients a notification needs."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import secrets
 import uuid
@@ -81,11 +82,24 @@ def subscriber_manage_token(subscriber: Subscriber) -> str:
     return signing.Signer(salt=MANAGE_SALT).sign(str(subscriber.pk))
 
 
+_TOKEN_SLOT = "TOKEN-SLOT"  # noqa: S105 (a placeholder in a URL, not a secret)
+
+
+@functools.cache
+def _link_templates() -> tuple[str, str]:
+    # reverse() costs ~6 µs a call; a 100,000-subscriber fan-out needs two per subscriber. Resolve once.
+    return (
+        _absolute(reverse("subscription_manage", args=[_TOKEN_SLOT])),
+        _absolute(reverse("subscription_unsubscribe", args=[_TOKEN_SLOT])),
+    )
+
+
 def subscriber_links(subscriber: Subscriber) -> dict[str, str]:
     token = subscriber_manage_token(subscriber)
+    manage, unsubscribe = _link_templates()
     return {
-        "manage_url": _absolute(reverse("subscription_manage", args=[token])),
-        "unsubscribe_url": _absolute(reverse("subscription_unsubscribe", args=[token])),
+        "manage_url": manage.replace(_TOKEN_SLOT, token),
+        "unsubscribe_url": unsubscribe.replace(_TOKEN_SLOT, token),
     }
 
 

@@ -39,6 +39,7 @@ from statuspage.publishing import statuspage_changed
 from statuspage.services import component_set_status
 
 RESPOND = "core.respond"
+TITLE_MAX = 200
 # Timeline events that can change what the public page shows (status words, impact, post-mortem summary).
 PUBLIC_KINDS = {"public_update", "status", "severity", "postmortem", "component", "merged"}
 COMMAND = "core.command_incidents"
@@ -154,6 +155,9 @@ def incident_declare(
     title = title.strip()
     if not title:
         raise ValidationError({"title": "Give the incident a title."})
+    for field_name, value in (("title", title), ("public_title", public_title.strip())):
+        if len(value) > TITLE_MAX:
+            raise ValidationError({field_name: f"Keep it under {TITLE_MAX} characters ({len(value)} now)."})
     _check_severity(severity)
     now = timezone.now()
     started_at = started_at or now

@@ -83,10 +83,14 @@ def notification_enqueue(
 
 
 def _start_delivery() -> None:
+    from django.conf import settings
+
     from opsportal.core.background import run_in_background
     from opsportal.notifications.tasks import deliver_due
 
-    run_in_background(deliver_due)
+    # Several tasks, so every worker takes chunks of a big fan-out at once (claims never overlap).
+    for _ in range(max(1, settings.NOTIFICATION_DELIVERY_TASKS)):
+        run_in_background(deliver_due)
 
 
 def message_cancel(*, actor, message: Message) -> int:

@@ -57,6 +57,7 @@ def test_viewers_cannot_declare_and_nothing_is_saved(vera):
     [
         ({"title": "  ", "severity": "P1"}, "title"),
         ({"title": "x", "severity": "P9"}, "severity"),
+        ({"title": "x", "public_title": "y" * 201, "severity": "P1"}, "public_title"),
         ({"title": "x", "severity": "P1", "started_at": timezone.now() + timedelta(hours=1)}, "started_at"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import http.client
 import ssl
 from dataclasses import dataclass, field
@@ -68,6 +69,12 @@ def retry_after_from(value: str | None) -> timedelta | None:
     return max(when - timezone.now(), timedelta(0)) if when.tzinfo else None
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes 30-150 ms: once per process, and only when an https URL needs it.
+    return ssl.create_default_context()
+
+
 class HttpSession:
     """Keep-alive connections per origin for one batch. Redirects are never followed (http.client
     does not), so a webhook cannot bounce us to an address the SSRF check refused."""
@@ -75,11 +82,10 @@ class HttpSession:
     def __init__(self, *, timeout: float):
         self.timeout = timeout
         self._connections: dict[tuple[str, str, int], http.client.HTTPConnection] = {}
-        self._ssl = ssl.create_default_context()
 
     def _connect(self, scheme: str, host: str, port: int) -> http.client.HTTPConnection:
         if scheme == "https":
-            return http.client.HTTPSConnection(host, port, timeout=self.timeout, context=self._ssl)
+            return http.client.HTTPSConnection(host, port, timeout=self.timeout, context=_tls_context())
         return http.client.HTTPConnection(host, port, timeout=self.timeout)
 
     def post(self, url: str, *, body: bytes, headers: dict[str, str]) -> HttpResponse:
