@@ -136,3 +136,25 @@ def test_smtp_server_down_retries_every_delivery_of_the_batch(enqueue, settings)
     rows = list(message.deliveries.all())
     assert {row.status for row in rows} == {Status.PENDING}
     assert all("SMTP connection" in row.last_error for row in rows)
+
+
+def test_each_recipient_of_a_batch_gets_their_own_to_unsubscribe_link_and_message_id(enqueue, mail_sink):
+    # The message is built once per batch and personalised per recipient: nothing may leak between them.
+    enqueue(
+        *(
+            Recipient(
+                "email",
+                f"{name}@shop.example.com",
+                context={"unsubscribe_url": f"https://status.example.com/u/{name}"},
+            )
+            for name in ("ana", "ben", "chloe")
+        ),
+        html="<p>hi</p>",
+    )
+    deliver_due_batches()
+    seen = {mail["To"]: mail for _, mail in mail_sink.messages}
+    assert set(seen) == {"ana@shop.example.com", "ben@shop.example.com", "chloe@shop.example.com"}
+    for address, mail in seen.items():
+        assert mail["List-Unsubscribe"] == f"<https://status.example.com/u/{address.split('@')[0]}>"
+        assert "slot" not in mail.as_string()
+    assert len({mail["Message-ID"] for mail in seen.values()}) == 3

@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import contextlib
 import smtplib
+from email.utils import make_msgid
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
+from django.core.mail.message import sanitize_address
+from django.core.mail.utils import DNS_NAME
 
 from opsportal.notifications.transports.base import PermanentError, TransientError, Transport
+
+# Placeholders in the once-built message; plain ASCII tokens that header folding never splits.
+_TO_SLOT = "recipient-slot@opsportal.invalid"
+_UNSUBSCRIBE_SLOT = "https://opsportal.invalid/unsubscribe-slot"
+_MSGID_SLOT = "<message-id-slot@opsportal.invalid>"
 
 
 def _smtp_error(exc: Exception) -> PermanentError | TransientError:
@@ -37,6 +46,7 @@ class EmailTransport(Transport):
 
     def __init__(self):
         self.connection = None
+        self._templates: dict[tuple[int, bool], bytes] = {}
 
     def open(self) -> None:
         self.connection = get_connection(fail_silently=False)
@@ -48,6 +58,56 @@ class EmailTransport(Transport):
             raise TransientError(f"SMTP connection: {type(exc).__name__}: {exc}") from exc
 
     def send(self, delivery) -> None:
+        unsubscribe_url = (delivery.context or {}).get("unsubscribe_url") or ""
+        if (
+            isinstance(self.connection, SmtpBackend)
+            and delivery.address.isascii()
+            and unsubscribe_url.isascii()
+        ):
+            self._send_from_template(delivery, unsubscribe_url)
+        else:
+            self._send_built(delivery)
+
+    def _template(self, message, with_unsubscribe: bool) -> bytes:
+        """The message as SMTP bytes with placeholders for what differs per recipient. Building MIME costs
+        ~2.5 ms an email in the stdlib (most of a fan-out's CPU); a batch builds it once per message."""
+        key = (message.pk, with_unsubscribe)
+        if key not in self._templates:
+            headers = {"Message-ID": _MSGID_SLOT}
+            if with_unsubscribe:
+                headers["List-Unsubscribe"] = f"<{_UNSUBSCRIBE_SLOT}>"
+                headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+            email = EmailMultiAlternatives(
+                subject=message.subject,
+                body=message.text_body,
+                from_email=settings.DEFAULT_FROM_EMAIL,
+                to=[_TO_SLOT],
+                headers=headers,
+            )
+            if message.html_body:
+                email.attach_alternative(message.html_body, "text/html")
+            self._templates[key] = email.message().as_bytes(linesep="\r\n")
+        return self._templates[key]
+
+    def _send_from_template(self, delivery, unsubscribe_url: str) -> None:
+        data = (
+            self._template(delivery.message, bool(unsubscribe_url))
+            .replace(_TO_SLOT.encode(), delivery.address.encode())
+            .replace(_UNSUBSCRIBE_SLOT.encode(), unsubscribe_url.encode())
+            .replace(_MSGID_SLOT.encode(), make_msgid(domain=DNS_NAME).encode())
+        )
+        try:
+            if self.connection.connection is None:
+                self.connection.open()
+            sender = sanitize_address(settings.DEFAULT_FROM_EMAIL, settings.DEFAULT_CHARSET)
+            self.connection.connection.sendmail(sender, [delivery.address], data)
+        except OSError as exc:
+            error = _smtp_error(exc)
+            if not isinstance(exc, (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused)):
+                self.connection.close()
+            raise error from exc
+
+    def _send_built(self, delivery) -> None:
         message = delivery.message
         headers = {}
         unsubscribe_url = (delivery.context or {}).get("unsubscribe_url")
