@@ -4,11 +4,13 @@ cancel and retry."""
 from __future__ import annotations
 
 import hashlib
+import json
+import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from opsportal.core.services import audit_record, require_permission
@@ -61,25 +63,88 @@ def notification_enqueue(
                 "payload": payload or {},
             },
         )
+        write = _copy_rows if connection.vendor == "postgresql" else _insert_rows
         for chunk in _chunks(recipients, CHUNK):
-            rows = []
             for recipient in chunk:
                 if recipient.channel not in Channel.values:
                     raise ValueError(f"Unknown channel {recipient.channel!r}")
-                rows.append(
-                    Delivery(
-                        message=message,
-                        channel=recipient.channel,
-                        address=recipient.address,
-                        recipient_ref=recipient.ref,
-                        context=recipient.context,
-                        # Hashed: a 500-character webhook URL must not overflow the key column.
-                        dedupe_key=f"{dedupe_key}|{recipient.channel}|{_address_digest(recipient.address)}",
-                    )
-                )
-            Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+            write(message, dedupe_key, chunk)
         transaction.on_commit(_start_delivery)
     return message
+
+
+def _row_key(dedupe_key: str, recipient: Recipient) -> str:
+    # Hashed: a 500-character webhook URL must not overflow the key column.
+    return f"{dedupe_key}|{recipient.channel}|{_address_digest(recipient.address)}"
+
+
+def _insert_rows(message: Message, dedupe_key: str, chunk: list[Recipient]) -> None:
+    Delivery.objects.bulk_create(
+        [
+            Delivery(
+                message=message,
+                channel=r.channel,
+                address=r.address,
+                recipient_ref=r.ref,
+                context=r.context,
+                dedupe_key=_row_key(dedupe_key, r),
+            )
+            for r in chunk
+        ],
+        ignore_conflicts=True,
+    )
+
+
+_COPY_COLUMNS = (
+    "message_id",
+    "channel",
+    "address",
+    "recipient_ref",
+    "context",
+    "dedupe_key",
+    "idempotency_key",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+    "last_error",
+)
+
+
+def _copy_rows(message: Message, dedupe_key: str, chunk: list[Recipient]) -> None:
+    """PostgreSQL: COPY into a temporary table, then one INSERT … ON CONFLICT DO NOTHING. Several times
+    faster than INSERT statements for a large fan-out, with the same at-most-once rows."""
+    now = timezone.now()
+    columns = ", ".join(_COPY_COLUMNS)
+    with connection.cursor() as cursor:
+        # Only the loaded columns, no constraints; the ids come from the real table's identity on INSERT.
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS notifications_delivery_load ON COMMIT DELETE ROWS AS "  # noqa: S608
+            f"SELECT {columns} FROM notifications_delivery WITH NO DATA"
+        )
+        cursor.execute("TRUNCATE notifications_delivery_load")
+        with cursor.copy(f"COPY notifications_delivery_load ({columns}) FROM STDIN") as copy:
+            for r in chunk:
+                copy.write_row(
+                    (
+                        message.pk,
+                        r.channel,
+                        r.address,
+                        r.ref,
+                        json.dumps(r.context),
+                        _row_key(dedupe_key, r),
+                        uuid.uuid4(),
+                        Delivery.Status.PENDING,
+                        0,
+                        now,
+                        now,
+                        "",
+                    )
+                )
+        cursor.execute(  # the column names are our constants, not input
+            f"INSERT INTO notifications_delivery ({columns}) SELECT {columns} FROM notifications_delivery_load "  # noqa: S608
+            "ON CONFLICT (dedupe_key) DO NOTHING"
+        )
 
 
 def _start_delivery() -> None:
