@@ -239,6 +239,9 @@ def session_cookie_for(transactional_db):
 def browser():
     from playwright.sync_api import sync_playwright
 
+    if not Path(CHROMIUM).exists() and not os.environ.get("CI_REQUIRE_BROWSER"):
+        pytest.skip(f"browser tests need Debian's Chromium at {CHROMIUM} (apt-get install chromium)")
+
     # The sync API keeps an event loop marked as running in this thread, which trips Django's
     # async-safety check on every ORM call the tests make while the browser is open.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
