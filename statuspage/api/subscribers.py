@@ -8,6 +8,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from opsportal.api.inputs import valid_input
 from statuspage import subscriptions
 from statuspage.models import SubscriberChannel
 from statuspage.subscriber_selectors import (
@@ -59,12 +60,6 @@ class SubscriberCreateInput(serializers.Serializer):
     address = serializers.CharField(max_length=500)
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class SubscriberListView(generics.GenericAPIView):
     """Your subscriptions (cancelled ones are left out); POST adds one, confirmed at once."""
 
@@ -84,7 +79,7 @@ class SubscriberListView(generics.GenericAPIView):
         responses={201: SubscriberCreatedOutput, 400: PROBLEM, 403: PROBLEM, 409: PROBLEM},
     )
     def post(self, request):
-        data = _valid(SubscriberCreateInput, request.data)
+        data = valid_input(SubscriberCreateInput, request.data)
         subscriber = subscriptions.subscriber_create_for_partner(actor=request.user, **data)
         subscriber = partner_subscriber_or_404(request.user, subscriber.pk)
         return Response(SubscriberCreatedOutput(subscriber).data, status=status.HTTP_201_CREATED)
@@ -107,7 +102,7 @@ class SubscriberDetailView(APIView):
     )
     def patch(self, request, subscriber_id: int):
         subscriber = partner_subscriber_or_404(request.user, subscriber_id)
-        data = _valid(ComponentsInput, request.data)
+        data = valid_input(ComponentsInput, request.data)
         subscriptions.subscriber_update_components(
             actor=request.user, subscriber=subscriber, components=data["components"]
         )

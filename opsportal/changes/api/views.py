@@ -9,6 +9,7 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from opsportal.api.inputs import valid_input
 from opsportal.changes import selectors, services
 from opsportal.changes.api import serializers as s
 
@@ -16,12 +17,6 @@ TAG = ["maintenance"]
 SCOPE_AREA = "statuspage"
 PROBLEM = OpenApiResponse(description="Problem details (application/problem+json)")
 WRITE_ERRORS = {400: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM}
-
-
-def valid_input(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _detail_response(request, window_id: int, code: int = status.HTTP_200_OK) -> Response:

@@ -7,9 +7,10 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from opsportal.api.inputs import valid_input
 from opsportal.incidents import postmortems
 from opsportal.incidents.api import serializers as s
-from opsportal.incidents.api.views import PROBLEM, WRITE_ERRORS, valid_input
+from opsportal.incidents.api.views import PROBLEM, WRITE_ERRORS
 from opsportal.incidents.selectors import incident_or_404, postmortem_for_incident, postmortem_or_404
 
 TAG = ["incident post-mortems"]

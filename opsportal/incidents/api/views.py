@@ -10,6 +10,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from opsportal.api.inputs import valid_input
 from opsportal.incidents import services
 from opsportal.incidents.api import serializers as s
 from opsportal.incidents.selectors import (
@@ -25,12 +26,6 @@ from opsportal.incidents.selectors import (
 TAG = ["incidents"]
 PROBLEM = OpenApiResponse(description="Problem details (application/problem+json)")
 WRITE_ERRORS = {400: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM}
-
-
-def valid_input(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 def _detail_response(request, incident_id: int, code: int = status.HTTP_200_OK) -> Response:

@@ -1,0 +1,9 @@
+"""Shape checks for API input: an input serializer's validated data, or a 400 problem listing the fields."""
+
+from __future__ import annotations
+
+
+def valid_input(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
