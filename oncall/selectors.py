@@ -1,10 +1,24 @@
-"""On-call reads."""
+"""On-call reads, and the one place schedule rows become the pure engine's `rotation.Schedule`."""
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, QuerySet
+from datetime import datetime, time
 
-from oncall.models import Region, Team, TeamMembership
+from django.db.models import Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from oncall import rotation
+from oncall.models import (
+    LayerParticipant,
+    PersonalFeed,
+    Region,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+    ShiftSwap,
+    Team,
+    TeamMembership,
+)
 
 
 def regions() -> QuerySet[Region]:
@@ -16,3 +30,125 @@ def teams_with_members() -> QuerySet[Team]:
         "region__position", "user__username"
     )
     return Team.objects.prefetch_related(Prefetch("memberships", queryset=memberships))
+
+
+# --- schedules ------------------------------------------------------------------------------------------------
+
+
+def schedules_for_engine(*, overrides_ending_after: datetime | None = None) -> QuerySet[Schedule]:
+    """Schedules with everything `rotation_schedule` needs: four queries however many schedules there are.
+    `overrides_ending_after` leaves out overrides that are over by then (they cannot matter later)."""
+    places = LayerParticipant.objects.select_related("user").order_by("position")
+    layers = ScheduleLayer.objects.order_by("position").prefetch_related(Prefetch("places", queryset=places))
+    overrides = ScheduleOverride.objects.select_related("user").order_by("id")
+    if overrides_ending_after is not None:
+        overrides = overrides.filter(end__gt=overrides_ending_after)
+    return Schedule.objects.select_related("team").prefetch_related(
+        Prefetch("layers", queryset=layers), Prefetch("overrides", queryset=overrides)
+    )
+
+
+def schedule_for_engine_or_404(slug: str, **kwargs) -> Schedule:
+    return get_object_or_404(schedules_for_engine(**kwargs), slug=slug)
+
+
+def schedule_or_404(slug: str) -> Schedule:
+    return get_object_or_404(Schedule.objects.select_related("team"), slug=slug)
+
+
+def schedule_by_feed_token(slug: str, token: str) -> Schedule | None:
+    return schedules_for_engine().filter(slug=slug, ical_token=token).first()
+
+
+def restriction_from_json(raw: list[dict]) -> rotation.Restriction:
+    """[{"days": [0..6], "start": "HH:MM", "end": "HH:MM"}] -> Restriction; ValueError on a bad window."""
+    if not isinstance(raw, list):
+        raise ValueError("restrictions are a list of windows")
+    windows = []
+    for item in raw:
+        if not isinstance(item, dict) or set(item) != {"days", "start", "end"}:
+            raise ValueError('each window is {"days": [0..6], "start": "HH:MM", "end": "HH:MM"}')
+        days = item["days"]
+        if not isinstance(days, list) or not days or not all(isinstance(d, int) for d in days):
+            raise ValueError("days is a non-empty list of weekday numbers, 0 (Monday) to 6 (Sunday)")
+        try:
+            start, end = time.fromisoformat(item["start"]), time.fromisoformat(item["end"])
+        except (TypeError, ValueError):
+            raise ValueError("start and end are local times as HH:MM") from None
+        windows.append(rotation.Window(frozenset(days), start, end))
+    return rotation.Restriction(tuple(windows))
+
+
+def rotation_layer(layer: ScheduleLayer) -> rotation.Layer:
+    """A prefetched layer row as an engine layer; people are named by username."""
+    people = tuple(place.user.username for place in layer.places.all())
+    return rotation.Layer(
+        name=layer.name,
+        rotation=rotation.Rotation(
+            participants=people,
+            turn=rotation.TurnLength(layer.turn_count, layer.turn_unit),
+            handoff_time=layer.handoff_time,
+            start=layer.start,
+            time_zone=layer.time_zone,
+        ),
+        restrictions=restriction_from_json(layer.restrictions),
+    )
+
+
+def rotation_schedule(schedule: Schedule) -> rotation.Schedule:
+    """A row from `schedules_for_engine` as the engine's Schedule (no queries): layers by position, so the
+    highest position is last and wins; overrides by creation, so the newest wins."""
+    layers = sorted(schedule.layers.all(), key=lambda layer: layer.position)
+    return rotation.Schedule(
+        layers=tuple(rotation_layer(layer) for layer in layers if layer.places.all()),
+        overrides=tuple(
+            rotation.Override(o.start, o.end, o.user.username)
+            for o in sorted(schedule.overrides.all(), key=lambda o: o.pk)
+        ),
+    )
+
+
+def schedules_filtered(
+    *, schedule: str = "", team: str = "", region: str = "", **kwargs
+) -> QuerySet[Schedule]:
+    """For "who is on call": a region keeps the schedules of teams with members in it."""
+    schedules = schedules_for_engine(**kwargs)
+    if schedule:
+        schedules = schedules.filter(slug=schedule)
+    if team:
+        schedules = schedules.filter(team__slug=team)
+    if region:
+        schedules = schedules.filter(team__memberships__region__code__iexact=region).distinct()
+    return schedules.order_by("name", "pk")
+
+
+def schedule_list() -> QuerySet[Schedule]:
+    return Schedule.objects.select_related("team").order_by("name", "pk")
+
+
+def schedule_detail(slug: str) -> Schedule:
+    return schedule_for_engine_or_404(slug)
+
+
+def overrides_of(schedule: Schedule) -> QuerySet[ScheduleOverride]:
+    return schedule.overrides.select_related("user", "created_by").order_by("-start", "-id")
+
+
+def swap_or_404(swap_id: int) -> ShiftSwap:
+    return get_object_or_404(
+        ShiftSwap.objects.select_related("schedule", "requester", "counterpart"), pk=swap_id
+    )
+
+
+def swaps_of(schedule: Schedule) -> QuerySet[ShiftSwap]:
+    return schedule.swaps.select_related("requester", "counterpart")
+
+
+def personal_feed_by_token(username: str, token: str) -> PersonalFeed | None:
+    return PersonalFeed.objects.select_related("user").filter(user__username=username, token=token).first()
+
+
+def schedules_with_person(user) -> QuerySet[Schedule]:
+    """Schedules where `user` takes turns or holds an override."""
+    ids = Schedule.objects.filter(Q(layers__places__user=user) | Q(overrides__user=user)).values("pk")
+    return schedules_for_engine().filter(pk__in=ids).order_by("name", "pk")

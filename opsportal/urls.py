@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
+from oncall import ical as oncall_ical
 from opsportal.api.views import api_not_found
 from opsportal.core import health
 from statuspage import api_v2_views, feeds, ical, subscription_views
@@ -37,6 +38,8 @@ urlpatterns = [
     path("history.rss", feeds.history_rss, name="history_rss"),
     path("history.atom", feeds.history_atom, name="history_atom"),
     path("maintenance.ics", ical.maintenance_ics, name="maintenance_ics"),
+    path("oncall/people/<str:username>/<str:token>.ics", oncall_ical.person_ics, name="oncall_person_ics"),
+    path("oncall/<slug:slug>/<str:token>.ics", oncall_ical.schedule_ics, name="oncall_schedule_ics"),
     path("subscribe/", subscription_views.subscribe, name="subscribe"),
     path("subscriptions/confirm/<str:token>/", subscription_views.confirm, name="subscription_confirm"),
     path("subscriptions/<str:token>/", subscription_views.manage, name="subscription_manage"),

@@ -1,8 +1,25 @@
-"""Partner API v1: regions and teams."""
+"""Partner API v1: regions, teams, schedules, overrides, swaps and who is on call. Each view checks the
+request's shape, calls one service or selector with the token's owner as the actor, and answers."""
 
-from rest_framework import generics, serializers
+from __future__ import annotations
 
+from datetime import timedelta
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from oncall import rotation, selectors, services
+from oncall.api import serializers as s
 from oncall.selectors import regions, teams_with_members
+from opsportal.api.inputs import valid_input
+
+TAG = ["oncall"]
+SCOPE_AREA = "oncall"
+PROBLEM = OpenApiResponse(description="Problem details (application/problem+json)")
+WRITE_ERRORS = {400: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM}
 
 
 class RegionSerializer(serializers.Serializer):
@@ -27,7 +44,7 @@ class TeamSerializer(serializers.Serializer):
 
 
 class RegionListView(generics.ListAPIView):
-    scope_area = "oncall"
+    scope_area = SCOPE_AREA
     serializer_class = RegionSerializer
 
     def get_queryset(self):
@@ -35,8 +52,163 @@ class RegionListView(generics.ListAPIView):
 
 
 class TeamListView(generics.ListAPIView):
-    scope_area = "oncall"
+    scope_area = SCOPE_AREA
     serializer_class = TeamSerializer
 
     def get_queryset(self):
         return teams_with_members()
+
+
+def _on_call_row(schedule, at) -> dict:
+    engine = selectors.rotation_schedule(schedule)
+    now = rotation.final_schedule(engine, at, at + timedelta(microseconds=1))
+    return {
+        "schedule": schedule.slug,
+        "team": schedule.team.slug,
+        "person": now[0].person if now else None,
+        "source": now[0].source if now else None,
+        "next_handoff": rotation.next_handoff(engine, at),
+    }
+
+
+class OnCallView(APIView):
+    """Who is on call in every schedule at one instant."""
+
+    scope_area = SCOPE_AREA
+
+    @extend_schema(
+        tags=TAG,
+        summary="Who is on call at an instant (default now), with the source and the next handoff",
+        parameters=[s.OnCallQueryInput],
+        responses={200: s.OnCallOutput(many=True), 400: PROBLEM},
+    )
+    def get(self, request):
+        query = valid_input(s.OnCallQueryInput, request.query_params)
+        at = query.pop("at", None) or timezone.now()
+        schedules = selectors.schedules_filtered(overrides_ending_after=at, **query)
+        rows = [_on_call_row(schedule, at) for schedule in schedules]
+        return Response({"at": at, "results": s.OnCallOutput(rows, many=True).data})
+
+
+class ScheduleListView(generics.GenericAPIView):
+    scope_area = SCOPE_AREA
+    serializer_class = s.ScheduleOutput
+
+    @extend_schema(tags=TAG, summary="List schedules", responses={200: s.ScheduleOutput(many=True)})
+    def get(self, request):
+        page = self.paginate_queryset(selectors.schedule_list())
+        return self.get_paginated_response(s.ScheduleOutput(page, many=True).data)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Create a schedule (add layers in the portal)",
+        request=s.ScheduleCreateInput,
+        responses={201: s.ScheduleDetailOutput, **WRITE_ERRORS},
+    )
+    def post(self, request):
+        data = valid_input(s.ScheduleCreateInput, request.data)
+        schedule = services.schedule_create(actor=request.user, **data)
+        detail = selectors.schedule_detail(schedule.slug)
+        return Response(s.ScheduleDetailOutput(detail).data, status=status.HTTP_201_CREATED)
+
+
+class ScheduleDetailView(APIView):
+    scope_area = SCOPE_AREA
+
+    @extend_schema(
+        tags=TAG, summary="A schedule with its layers", responses={200: s.ScheduleDetailOutput, 404: PROBLEM}
+    )
+    def get(self, request, slug: str):
+        return Response(s.ScheduleDetailOutput(selectors.schedule_detail(slug)).data)
+
+
+class FinalScheduleView(APIView):
+    scope_area = SCOPE_AREA
+
+    @extend_schema(
+        tags=TAG,
+        summary=f"The final schedule over [start, end): UTC shifts, at most {s.MAX_FINAL_RANGE.days} days",
+        parameters=[s.RangeInput],
+        responses={200: s.ShiftOutput(many=True), 400: PROBLEM, 404: PROBLEM},
+    )
+    def get(self, request, slug: str):
+        span = valid_input(s.RangeInput, request.query_params)
+        schedule = selectors.schedule_for_engine_or_404(slug, overrides_ending_after=span["start"])
+        shifts = rotation.final_schedule(selectors.rotation_schedule(schedule), span["start"], span["end"])
+        return Response(
+            {"start": span["start"], "end": span["end"], "shifts": s.ShiftOutput(shifts, many=True).data}
+        )
+
+
+class OverrideListView(generics.GenericAPIView):
+    scope_area = SCOPE_AREA
+    serializer_class = s.OverrideOutput
+
+    @extend_schema(
+        tags=TAG, summary="A schedule's overrides, latest first", responses={200: s.OverrideOutput(many=True)}
+    )
+    def get(self, request, slug: str):
+        page = self.paginate_queryset(selectors.overrides_of(selectors.schedule_or_404(slug)))
+        return self.get_paginated_response(s.OverrideOutput(page, many=True).data)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Someone covers a stretch, beating every layer",
+        request=s.OverrideCreateInput,
+        responses={201: s.OverrideOutput, **WRITE_ERRORS},
+    )
+    def post(self, request, slug: str):
+        data = valid_input(s.OverrideCreateInput, request.data)
+        override = services.override_create(
+            actor=request.user, schedule=selectors.schedule_or_404(slug), **data
+        )
+        return Response(s.OverrideOutput(override).data, status=status.HTTP_201_CREATED)
+
+
+class SwapListView(generics.GenericAPIView):
+    scope_area = SCOPE_AREA
+    serializer_class = s.SwapOutput
+
+    @extend_schema(
+        tags=TAG, summary="A schedule's shift swaps, latest first", responses={200: s.SwapOutput(many=True)}
+    )
+    def get(self, request, slug: str):
+        page = self.paginate_queryset(selectors.swaps_of(selectors.schedule_or_404(slug)))
+        return self.get_paginated_response(s.SwapOutput(page, many=True).data)
+
+    @extend_schema(
+        tags=TAG,
+        summary="Ask someone to take a stretch of your shift",
+        request=s.SwapProposeInput,
+        responses={201: s.SwapOutput, **WRITE_ERRORS},
+    )
+    def post(self, request, slug: str):
+        data = valid_input(s.SwapProposeInput, request.data)
+        swap = services.swap_propose(actor=request.user, schedule=selectors.schedule_or_404(slug), **data)
+        return Response(s.SwapOutput(swap).data, status=status.HTTP_201_CREATED)
+
+
+class SwapDecisionView(APIView):
+    scope_area = SCOPE_AREA
+    decide = None  # the service
+
+    @extend_schema(tags=TAG, request=None, responses={200: s.SwapOutput, **WRITE_ERRORS})
+    def post(self, request, swap_id: int):
+        swap = type(self).decide(actor=request.user, swap=selectors.swap_or_404(swap_id))
+        return Response(s.SwapOutput(swap).data)
+
+
+class SwapAcceptView(SwapDecisionView):
+    """The counterpart takes the shift (an override for them); only the counterpart may."""
+
+    decide = staticmethod(services.swap_accept)
+
+
+class SwapDeclineView(SwapDecisionView):
+    decide = staticmethod(services.swap_decline)
+
+
+class SwapCancelView(SwapDecisionView):
+    """The requester withdraws the request."""
+
+    decide = staticmethod(services.swap_cancel)

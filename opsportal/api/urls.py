@@ -52,6 +52,35 @@ urlpatterns = [
     ),
     path("oncall/regions/", oncall_views.RegionListView.as_view(), name="oncall-regions"),
     path("oncall/teams/", oncall_views.TeamListView.as_view(), name="oncall-teams"),
+    path("oncall/", oncall_views.OnCallView.as_view(), name="oncall"),
+    path("oncall/schedules/", oncall_views.ScheduleListView.as_view(), name="oncall-schedules"),
+    path("oncall/schedules/<slug:slug>/", oncall_views.ScheduleDetailView.as_view(), name="oncall-schedule"),
+    path(
+        "oncall/schedules/<slug:slug>/final/",
+        oncall_views.FinalScheduleView.as_view(),
+        name="oncall-schedule-final",
+    ),
+    path(
+        "oncall/schedules/<slug:slug>/overrides/",
+        oncall_views.OverrideListView.as_view(),
+        name="oncall-schedule-overrides",
+    ),
+    path(
+        "oncall/schedules/<slug:slug>/swaps/",
+        oncall_views.SwapListView.as_view(),
+        name="oncall-schedule-swaps",
+    ),
+    path(
+        "oncall/swaps/<int:swap_id>/accept/", oncall_views.SwapAcceptView.as_view(), name="oncall-swap-accept"
+    ),
+    path(
+        "oncall/swaps/<int:swap_id>/decline/",
+        oncall_views.SwapDeclineView.as_view(),
+        name="oncall-swap-decline",
+    ),
+    path(
+        "oncall/swaps/<int:swap_id>/cancel/", oncall_views.SwapCancelView.as_view(), name="oncall-swap-cancel"
+    ),
     path("maintenance/", maintenance_api.MaintenanceListView.as_view(), name="maintenance"),
     path(
         "maintenance/<int:window_id>/",

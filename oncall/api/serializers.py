@@ -1,0 +1,153 @@
+"""On-call API serializers: *Input ones check a request's shape, *Output ones describe responses. Whether a
+person may cover a schedule, or a swap may still move, is the services' job."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from oncall.models import Team
+
+MAX_FINAL_RANGE = timedelta(days=93)
+
+
+class InstantField(serializers.DateTimeField):
+    """ISO 8601 with a UTC offset (or Z): a time without one means different instants to different readers."""
+
+    default_error_messages = {
+        "naive": "Give an ISO 8601 time with a UTC offset, e.g. 2026-11-01T09:00:00-05:00 or 2026-11-01T14:00:00Z.",
+    }
+
+    def to_internal_value(self, value):
+        if isinstance(value, str):
+            try:
+                parsed = datetime.fromisoformat(value.strip())
+            except ValueError:
+                parsed = None
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+def _username_field(**kwargs):
+    return serializers.SlugRelatedField(
+        slug_field="username", queryset=get_user_model().objects.all(), **kwargs
+    )
+
+
+# Inputs
+
+
+class OnCallQueryInput(serializers.Serializer):
+    at = InstantField(required=False, help_text="ISO 8601 with offset; default now")
+    schedule = serializers.SlugField(required=False)
+    team = serializers.SlugField(required=False)
+    region = serializers.CharField(
+        required=False, max_length=8, help_text="Schedules of teams with members there"
+    )
+
+
+class RangeInput(serializers.Serializer):
+    start = InstantField()
+    end = InstantField()
+
+    def validate(self, data):
+        if data["end"] <= data["start"]:
+            raise serializers.ValidationError({"end": "The range must end after it starts."})
+        if data["end"] - data["start"] > MAX_FINAL_RANGE:
+            raise serializers.ValidationError({"end": f"At most {MAX_FINAL_RANGE.days} days at once."})
+        return data
+
+
+class ScheduleCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    slug = serializers.SlugField(max_length=100)
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    time_zone = serializers.CharField(max_length=64, default="UTC")
+
+
+class OverrideCreateInput(serializers.Serializer):
+    user = _username_field(help_text="Username of the person who covers")
+    start = InstantField()
+    end = InstantField()
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class SwapProposeInput(serializers.Serializer):
+    counterpart = _username_field(help_text="Username of the person asked to take the shift")
+    start = InstantField()
+    end = InstantField()
+    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+# Outputs
+
+
+class ScheduleOutput(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    team = serializers.CharField(source="team.slug")
+    time_zone = serializers.CharField()
+
+
+class LayerOutput(serializers.Serializer):
+    name = serializers.CharField()
+    position = serializers.IntegerField(help_text="Higher wins where layers overlap")
+    participants = serializers.SerializerMethodField()
+    turn_count = serializers.IntegerField()
+    turn_unit = serializers.CharField()
+    handoff_time = serializers.TimeField()
+    start = serializers.DateField()
+    time_zone = serializers.CharField()
+    restrictions = serializers.JSONField()
+
+    def get_participants(self, layer) -> list[str]:
+        return [place.user.username for place in layer.places.all()]
+
+
+class ScheduleDetailOutput(ScheduleOutput):
+    layers = LayerOutput(many=True, source="layers.all")
+
+
+class ShiftOutput(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    person = serializers.CharField()
+    source = serializers.CharField(help_text='Layer name, or "override"')
+
+
+class HandoffOutput(serializers.Serializer):
+    at = serializers.DateTimeField(source="when")
+    from_person = serializers.CharField(allow_null=True)
+    to_person = serializers.CharField(allow_null=True)
+
+
+class OnCallOutput(serializers.Serializer):
+    schedule = serializers.CharField()
+    team = serializers.CharField()
+    person = serializers.CharField(allow_null=True)
+    source = serializers.CharField(allow_null=True, help_text='Layer name, "override", or null in a gap')
+    next_handoff = HandoffOutput(allow_null=True)
+
+
+class OverrideOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    user = serializers.CharField(source="user.username")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    reason = serializers.CharField()
+    created_by = serializers.CharField(source="created_by.username", allow_null=True, default=None)
+
+
+class SwapOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    schedule = serializers.CharField(source="schedule.slug")
+    requester = serializers.CharField(source="requester.username")
+    counterpart = serializers.CharField(source="counterpart.username")
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    reason = serializers.CharField()
+    status = serializers.CharField()
+    override = serializers.IntegerField(source="override_id", allow_null=True)
