@@ -130,6 +130,17 @@ def schedule_detail(slug: str) -> Schedule:
     return schedule_for_engine_or_404(slug)
 
 
+def layer_with_participants(layer_id: int) -> ScheduleLayer:
+    places = LayerParticipant.objects.select_related("user").order_by("position")
+    return ScheduleLayer.objects.prefetch_related(Prefetch("places", queryset=places)).get(pk=layer_id)
+
+
+def layer_of_schedule_or_404(slug: str, layer_id: int) -> ScheduleLayer:
+    return get_object_or_404(
+        ScheduleLayer.objects.select_related("schedule"), schedule__slug=slug, pk=layer_id
+    )
+
+
 def overrides_of(schedule: Schedule) -> QuerySet[ScheduleOverride]:
     return schedule.overrides.select_related("user", "created_by").order_by("-start", "-id")
 

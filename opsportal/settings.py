@@ -241,6 +241,8 @@ PERIODIC_TASKS = {
     "maintenance-sweep": ("opsportal.changes.tasks.maintenance_sweep", 15.0),
     # Picks up deliveries whose on-commit start was lost, retries that fell due, and rows a dead worker held.
     "deliver-due": ("opsportal.notifications.tasks.deliver_due", 10.0),
+    # Reminds whoever comes on call within the hour; dedupe keys make overlapping runs harmless.
+    "oncall-handoff-reminders": ("oncall.tasks.send_handoff_reminders", 60.0),
 }
 
 REST_FRAMEWORK = {

@@ -148,4 +148,9 @@ def api():
                 path, data, content_type=content_type, headers=self._headers(token), **kwargs
             )
 
+        def patch(self, path, data=None, *, token=None, content_type="application/json", **kwargs):
+            return self.client.patch(
+                path, data, content_type=content_type, headers=self._headers(token), **kwargs
+            )
+
     return ApiClient()

@@ -3,12 +3,12 @@ person may cover a schedule, or a swap may still move, is the services' job."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
-from oncall.models import Team
+from oncall.models import Team, TurnUnit
 
 MAX_FINAL_RANGE = timedelta(days=93)
 
@@ -75,6 +75,29 @@ class OverrideCreateInput(serializers.Serializer):
     reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+class LayerCreateInput(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    participants = _username_field(many=True, help_text="Usernames in rotation order; one may appear twice")
+    start = serializers.DateField(help_text="The first turn begins on this local date at the handoff time")
+    time_zone = serializers.CharField(max_length=64, help_text="IANA name; turns are counted in this zone")
+    position = serializers.IntegerField(
+        min_value=0, required=False, help_text="Higher wins where layers overlap; default: on top"
+    )
+    turn_count = serializers.IntegerField(min_value=1, default=1)
+    turn_unit = serializers.ChoiceField(choices=TurnUnit.choices, default=TurnUnit.WEEKS)
+    handoff_time = serializers.TimeField(default=time(9, 0), help_text="Local time in the layer's zone")
+    restrictions = serializers.ListField(
+        child=serializers.DictField(),
+        required=False,
+        help_text='Windows [{"days": [0..6], "start": "HH:MM", "end": "HH:MM"}] in the layer\'s zone; '
+        "empty: always",
+    )
+
+
+class LayerUpdateInput(LayerCreateInput):
+    """The same fields as a create, all optional (read with partial=True): only those sent change."""
+
+
 class SwapProposeInput(serializers.Serializer):
     counterpart = _username_field(help_text="Username of the person asked to take the shift")
     start = InstantField()
@@ -93,6 +116,7 @@ class ScheduleOutput(serializers.Serializer):
 
 
 class LayerOutput(serializers.Serializer):
+    id = serializers.IntegerField()
     name = serializers.CharField()
     position = serializers.IntegerField(help_text="Higher wins where layers overlap")
     participants = serializers.SerializerMethodField()

@@ -140,6 +140,39 @@ class FinalScheduleView(APIView):
         )
 
 
+class LayerListView(APIView):
+    scope_area = SCOPE_AREA
+
+    @extend_schema(
+        tags=TAG,
+        summary="Add a rotation layer to a schedule (on top unless a position is given)",
+        request=s.LayerCreateInput,
+        responses={201: s.LayerOutput, **WRITE_ERRORS},
+    )
+    def post(self, request, slug: str):
+        data = valid_input(s.LayerCreateInput, request.data)
+        layer = services.layer_create(actor=request.user, schedule=selectors.schedule_or_404(slug), **data)
+        return Response(
+            s.LayerOutput(selectors.layer_with_participants(layer.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class LayerDetailView(APIView):
+    scope_area = SCOPE_AREA
+
+    @extend_schema(
+        tags=TAG,
+        summary="Change some of a layer's fields; participants, when sent, replace the rotation order",
+        request=s.LayerUpdateInput,
+        responses={200: s.LayerOutput, **WRITE_ERRORS},
+    )
+    def patch(self, request, slug: str, layer_id: int):
+        layer = selectors.layer_of_schedule_or_404(slug, layer_id)
+        data = dict(valid_input(s.LayerUpdateInput, request.data, partial=True))
+        layer = services.layer_update(actor=request.user, layer=layer, **data)
+        return Response(s.LayerOutput(selectors.layer_with_participants(layer.pk)).data)
+
+
 class OverrideListView(generics.GenericAPIView):
     scope_area = SCOPE_AREA
     serializer_class = s.OverrideOutput

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 
-def valid_input(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
+def valid_input(serializer_class, data, *, partial: bool = False) -> dict:
+    """`partial`: fields left out are neither required nor defaulted (for PATCH)."""
+    serializer = serializer_class(data=data, partial=partial)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data

@@ -61,6 +61,16 @@ urlpatterns = [
         name="oncall-schedule-final",
     ),
     path(
+        "oncall/schedules/<slug:slug>/layers/",
+        oncall_views.LayerListView.as_view(),
+        name="oncall-schedule-layers",
+    ),
+    path(
+        "oncall/schedules/<slug:slug>/layers/<int:layer_id>/",
+        oncall_views.LayerDetailView.as_view(),
+        name="oncall-schedule-layer",
+    ),
+    path(
         "oncall/schedules/<slug:slug>/overrides/",
         oncall_views.OverrideListView.as_view(),
         name="oncall-schedule-overrides",

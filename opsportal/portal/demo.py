@@ -1,4 +1,5 @@
-"""Demo data: three regions, a dozen staff, teams, and status-page components with 90 days of history.
+"""Demo data: three regions, a dozen staff, teams and their follow-the-sun schedules, and status-page components
+with 90 days of history.
 
 Idempotent: running it again changes nothing that is already there.
 """
@@ -15,7 +16,9 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
-from oncall.models import Region, Team, TeamMembership
+from oncall import rotation, selectors
+from oncall import services as oncall_services
+from oncall.models import Region, Schedule, Team, TeamMembership
 from opsportal.changes.models import MaintenanceWindow
 from opsportal.core.models import StaffProfile
 from opsportal.core.roles import Role, role_of
@@ -100,6 +103,7 @@ def demo_load(*, now: datetime.datetime | None = None) -> dict[str, int]:
         "status_changes": 0,
         "incidents": 0,
         "maintenance": 0,
+        "schedules": 0,
     }
 
     regions = {}
@@ -169,9 +173,92 @@ def demo_load(*, now: datetime.datetime | None = None) -> dict[str, int]:
     if not MaintenanceWindow.objects.exists():
         created["maintenance"] = _demo_maintenance(now=now)
 
+    if not Schedule.objects.exists():
+        created["schedules"] = _demo_schedules(now=now)
+
     if any(created.values()):
         audit_record(actor=SYSTEM, action="demo.loaded", after=created)
     return created
+
+
+WORKDAYS = [{"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "17:00"}]
+
+
+def _demo_schedules(*, now: datetime.datetime) -> int:
+    """Per team: NA, EU and APAC layers, each a weekly rotation of the team's people there working 09:00–17:00
+    local on weekdays; two overrides this week and a pending swap next week, so the timeline shows a real week."""
+    monday = now.date() - datetime.timedelta(days=now.weekday())
+    made = 0
+    teams = Team.objects.prefetch_related("memberships__user", "memberships__region").order_by("name")
+    for team in teams:
+        schedule = oncall_services.schedule_create(
+            actor=SYSTEM, name=f"{team.name} follow-the-sun", slug=f"{team.slug}-follow-the-sun", team=team
+        )
+        by_region: dict[str, list] = {}
+        for membership in sorted(team.memberships.all(), key=lambda m: m.user.username):
+            by_region.setdefault(membership.region.code, []).append(membership.user)
+        for code, _name, tz, *_hours in REGIONS:
+            if by_region.get(code):
+                oncall_services.layer_create(
+                    actor=SYSTEM,
+                    schedule=schedule,
+                    name=code,
+                    participants=by_region[code],
+                    start=monday - datetime.timedelta(weeks=4),  # mid-rotation, not everyone's first turn
+                    time_zone=tz,
+                    restrictions=WORKDAYS,
+                )
+        engine = selectors.rotation_schedule(selectors.schedules_for_engine().get(pk=schedule.pk))
+        week_start = datetime.datetime.combine(monday, datetime.time(), tzinfo=datetime.UTC)
+        shifts = rotation.final_schedule(engine, week_start, week_start + datetime.timedelta(weeks=3))
+        _demo_overrides_and_swap(
+            schedule, shifts, by_region, next_week=week_start + datetime.timedelta(weeks=1)
+        )
+        made += 1
+    return made
+
+
+def _demo_overrides_and_swap(schedule: Schedule, shifts: list, by_region: dict, *, next_week) -> None:
+    """A colleague from the same region covers the first half of NA's Wednesday and EU's Thursday shifts this
+    week; from next week on, the first person on shift who may respond asks a colleague to take it (a
+    viewer may not ask, and in a small team every viewer can be on at once)."""
+    users = {user.username: user for people in by_region.values() for user in people}
+
+    def colleague(shift):
+        region = next((code for code, people in by_region.items() if users[shift.person] in people), None)
+        return next((u for u in by_region.get(region, []) if u.username != shift.person), None)
+
+    for region, weekday in (("NA", 2), ("EU", 3)):
+        shift = next(
+            (
+                x
+                for x in shifts
+                if x.source == region and x.start < next_week and x.start.weekday() == weekday
+            ),
+            None,
+        )
+        cover = colleague(shift) if shift else None
+        if cover is not None:
+            oncall_services.override_create(
+                actor=SYSTEM,
+                schedule=schedule,
+                user=cover,
+                start=shift.start,
+                end=shift.start + (shift.end - shift.start) / 2,
+                reason="Covering a dentist appointment",
+            )
+    for shift in (x for x in shifts if x.start >= next_week and x.source != rotation.OVERRIDE):
+        requester, counterpart = users[shift.person], colleague(shift)
+        if counterpart is not None and requester.has_perm("core.respond"):
+            oncall_services.swap_propose(
+                actor=requester,
+                schedule=schedule,
+                counterpart=counterpart,
+                start=shift.start,
+                end=shift.end,
+                reason="Travelling that day",
+            )
+            return
 
 
 # (days ago, severity, internal title, public title, component, impact, commander, minutes to ack, to resolve)

@@ -5,6 +5,7 @@ from opsportal.portal import component_views as cv
 from opsportal.portal import delivery_views as dv
 from opsportal.portal import incident_views as iv
 from opsportal.portal import maintenance_views as mv
+from opsportal.portal import oncall_views as ov
 from opsportal.portal import subscriber_views as sv
 from opsportal.portal import views
 
@@ -71,6 +72,12 @@ urlpatterns = [
     path("maintenance/<int:window_id>/transition/", mv.maintenance_transition, name="maintenance_transition"),
     path("maintenance/<int:window_id>/updates/", mv.maintenance_post_update, name="maintenance_post_update"),
     path("maintenance/<int:window_id>/reschedule/", mv.maintenance_reschedule, name="maintenance_reschedule"),
+    path("oncall/", ov.oncall_board, name="oncall_board"),
+    path("oncall/<slug:slug>/", ov.schedule_detail, name="oncall_schedule"),
+    path("oncall/<slug:slug>/overrides/", ov.override_new, name="oncall_override_new"),
+    path("oncall/<slug:slug>/swaps/", ov.swap_new, name="oncall_swap_new"),
+    path("oncall/<slug:slug>/swaps/<int:swap_id>/decide/", ov.swap_decide, name="oncall_swap_decide"),
+    path("oncall/<slug:slug>/layers/", ov.layer_new, name="oncall_layer_new"),
     path("components/", cv.component_list, name="component_list"),
     path("components/new/", cv.component_new, name="component_new"),
     path("components/<int:component_id>/edit/", cv.component_edit, name="component_edit"),

@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from oncall.models import Region, Team, TeamMembership
+from oncall.models import Region, Schedule, ScheduleLayer, ScheduleOverride, ShiftSwap, Team, TeamMembership
 from opsportal.changes.models import MaintenanceWindow
 from opsportal.core.models import AuditEntry
 from opsportal.core.roles import Role, role_of
@@ -32,6 +32,10 @@ def _counts():
             AuditEntry,
             Incident,
             MaintenanceWindow,
+            Schedule,
+            ScheduleLayer,
+            ScheduleOverride,
+            ShiftSwap,
         )
     }
 
@@ -67,6 +71,20 @@ def test_demo_data_is_complete():
     assert Component.objects.get(name="Reports and analytics").status == "operational"
 
 
+def test_demo_schedules_follow_the_sun():
+    now = timezone.now()
+    assert demo_load(now=now)["schedules"] == Team.objects.count() == 3
+    for schedule in Schedule.objects.prefetch_related("layers"):
+        zones = {layer.name: layer.time_zone for layer in schedule.layers.all()}
+        assert zones == {"NA": "America/Toronto", "EU": "Europe/Dublin", "APAC": "Asia/Singapore"}
+        assert all(layer.turn_unit == "weeks" for layer in schedule.layers.all())
+        assert schedule.overrides.count() == 2
+        assert list(schedule.swaps.values_list("status", flat=True)) == ["proposed"]
+    monday = now - timedelta(days=now.weekday())
+    for override in ScheduleOverride.objects.all():
+        assert monday.date() <= override.start.date() <= (monday + timedelta(days=6)).date()
+
+
 def test_demo_load_is_idempotent():
     demo_load()
     first = _counts()
@@ -78,6 +96,7 @@ def test_demo_load_is_idempotent():
         "status_changes": 0,
         "incidents": 0,
         "maintenance": 0,
+        "schedules": 0,
     }
     assert _counts() == first
 

@@ -1,0 +1,10 @@
+"""On-call background work: handoff reminders. Thin wrappers over services; safe to run twice."""
+
+from celery import shared_task
+
+from oncall import reminders
+
+
+@shared_task(name="oncall.tasks.send_handoff_reminders")
+def send_handoff_reminders() -> int:
+    return reminders.handoff_reminders_send()

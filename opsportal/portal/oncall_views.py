@@ -1,0 +1,289 @@
+"""On-call pages: the "now" board across regions, one schedule's week/month timeline with its fairness table,
+and the forms for overrides, swaps and layers. Thin: the pure engine (oncall.rotation) answers every schedule
+question, forms check shape, the on-call services decide, selectors read. All times are shown in UTC."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from oncall import rotation, selectors, services
+from oncall.lifecycle import PROPOSED
+from oncall.models import Schedule, TeamMembership
+from opsportal.core.exceptions import Conflict
+from opsportal.core.models import StaffProfile
+from opsportal.portal import oncall_forms as f
+from opsportal.portal.access import staff_required
+from opsportal.portal.maintenance_views import _add_errors
+
+RESPOND = "core.respond"
+GAP_HORIZON = timedelta(days=30)
+DAY = timedelta(days=1)
+
+
+# --- the now board --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScheduleNow:
+    schedule: Schedule
+    on_call: str | None
+    handoff: rotation.Handoff | None
+    gaps: list[rotation.Gap]
+
+
+def _schedule_now(schedule: Schedule, now: datetime) -> ScheduleNow:
+    engine = selectors.rotation_schedule(schedule)
+    return ScheduleNow(
+        schedule=schedule,
+        on_call=rotation.on_call_at(engine, now),
+        handoff=rotation.next_handoff(engine, now),
+        gaps=rotation.gaps(engine, now, now + GAP_HORIZON),
+    )
+
+
+@staff_required()
+def oncall_board(request):
+    now = timezone.now()
+    schedules = list(selectors.schedules_for_engine(overrides_ending_after=now).order_by("name", "pk"))
+    answers = {schedule.pk: _schedule_now(schedule, now) for schedule in schedules}
+    # A schedule shows under every region its team has members in (as the API's region filter does).
+    regions_of_team: dict[int, set[str]] = {}
+    for team_id, code in TeamMembership.objects.values_list("team_id", "region__code").distinct():
+        regions_of_team.setdefault(team_id, set()).add(code)
+    board = []
+    for region in selectors.regions():
+        rows = [answers[s.pk] for s in schedules if region.code in regions_of_team.get(s.team_id, ())]
+        board.append(
+            {"region": region, "local_now": now.astimezone(ZoneInfo(region.time_zone)), "rows": rows}
+        )
+    elsewhere = [answers[s.pk] for s in schedules if not regions_of_team.get(s.team_id)]
+    return render(
+        request,
+        "portal/oncall/board.html",
+        {"now": now, "board": board, "elsewhere": elsewhere, "horizon_days": GAP_HORIZON.days},
+    )
+
+
+# --- one schedule: timeline, fairness, forms --------------------------------------------------------------
+
+
+def _period(request) -> tuple[str, date, date]:
+    """(view, first day, day after the last) from ?view=week|month&start=YYYY-MM-DD, in UTC days."""
+    view = "month" if request.GET.get("view") == "month" else "week"
+    try:
+        anchor = date.fromisoformat(request.GET.get("start", ""))
+    except ValueError:
+        anchor = timezone.now().astimezone(UTC).date()
+    if view == "month":
+        first = anchor.replace(day=1)
+        return view, first, first + timedelta(days=calendar.monthrange(first.year, first.month)[1])
+    first = anchor - timedelta(days=anchor.weekday())
+    return view, first, first + timedelta(days=7)
+
+
+def _midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def _bars(spans: list[rotation.Shift], day: date) -> list[dict]:
+    """The parts of `spans` within one UTC day, as percentages of the day for the SVG bars."""
+    lo, hi = _midnight(day), _midnight(day + DAY)
+    out = []
+    for span in spans:
+        start, end = max(span.start, lo), min(span.end, hi)
+        if end <= start:
+            continue
+        out.append(
+            {
+                "left": round((start - lo) / DAY * 100, 3),
+                "width": round((end - start) / DAY * 100, 3),
+                "person": span.person,
+                "start": start,
+                "end": end,
+                "source": span.source,
+            }
+        )
+    return out
+
+
+def _timeline(schedule: Schedule, engine: rotation.Schedule, first: date, last: date) -> list[dict]:
+    lo, hi = _midnight(first), _midnight(last)
+    tracks = [
+        (f"Layer: {layer.name}", rotation.layer_coverage(layer, lo, hi), "layer") for layer in engine.layers
+    ]
+    overrides = [
+        rotation.Shift(o.start, o.end, o.user.username, "override")
+        for o in schedule.overrides.all()
+        if o.end > lo and o.start < hi
+    ]
+    tracks.append(("Overrides", overrides, "override"))
+    tracks.append(("Final", rotation.final_schedule(engine, lo, hi), "final"))
+    days = []
+    day = first
+    while day < last:
+        rows = [{"label": label, "kind": kind, "bars": _bars(spans, day)} for label, spans, kind in tracks]
+        days.append({"day": day, "rows": rows})
+        day += DAY
+    return days
+
+
+def _fairness(engine: rotation.Schedule, first: date, last: date) -> rotation.Fairness:
+    people = {name for layer in engine.layers for name in layer.rotation.participants}
+    people |= {override.person for override in engine.overrides}
+    # Night and weekend hours count in each person's own zone.
+    zones = dict(
+        StaffProfile.objects.filter(user__username__in=people).values_list("user__username", "time_zone")
+    )
+    return rotation.fairness(engine, _midnight(first), _midnight(last), zone_of_person=zones)
+
+
+def _detail_context(request, slug: str, **forms) -> dict:
+    schedule = selectors.schedule_detail(slug)
+    engine = selectors.rotation_schedule(schedule)
+    view, first, last = _period(request)
+    previous = first - timedelta(days=7) if view == "week" else (first - DAY).replace(day=1)
+    swaps = list(selectors.swaps_of(schedule).filter(status=PROPOSED))
+    context = {
+        "schedule": schedule,
+        "layers": sorted(schedule.layers.all(), key=lambda layer: layer.position),
+        "view": view,
+        "first": first,
+        "last": last - DAY,
+        "previous": previous,
+        "following": last,
+        "days": _timeline(schedule, engine, first, last),
+        "fairness": _fairness(engine, first, last),
+        "ical_url": request.build_absolute_uri(
+            reverse("oncall_schedule_ics", kwargs={"slug": schedule.slug, "token": schedule.ical_token})
+        ),
+        "swaps": swaps,
+        "may_act": request.user.has_perm(RESPOND),
+        "override_form": f.OverrideForm(),
+        "swap_form": f.SwapForm(),
+        "layer_form": f.LayerForm(),
+    }
+    context.update(forms)
+    return context
+
+
+@staff_required()
+def schedule_detail(request, slug: str):
+    return render(request, "portal/oncall/detail.html", _detail_context(request, slug))
+
+
+def _act(request, slug: str, *, form_name: str, form, apply: Callable[[Schedule, dict], str]):
+    """Run one action: 400 with form errors for bad shape or meaning, 409 for a conflict (PermissionDenied goes
+    on to the 403 page); on success back to the schedule's page."""
+    schedule = selectors.schedule_or_404(slug)
+    status = 400
+    if form.is_valid():
+        try:
+            done = apply(schedule, form.cleaned_data)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        except Conflict as exc:
+            form.add_error(None, str(exc))
+            status = 409
+        else:
+            messages.success(request, done)
+            return redirect("portal:oncall_schedule", slug=slug)
+    return render(
+        request,
+        "portal/oncall/detail.html",
+        _detail_context(request, slug, **{form_name: form}),
+        status=status,
+    )
+
+
+@require_POST
+@staff_required(RESPOND)
+def override_new(request, slug: str):
+    def apply(schedule, data):
+        services.override_create(
+            actor=request.user,
+            schedule=schedule,
+            user=data["user"],
+            start=data["start"],
+            end=data["end"],
+            reason=data["reason"],
+        )
+        return f"{data['user'].username} covers the schedule then."
+
+    form = f.OverrideForm(request.POST)
+    return _act(request, slug, form_name="override_form", form=form, apply=apply)
+
+
+@require_POST
+@staff_required(RESPOND)
+def swap_new(request, slug: str):
+    def apply(schedule, data):
+        services.swap_propose(
+            actor=request.user,
+            schedule=schedule,
+            counterpart=data["counterpart"],
+            start=data["start"],
+            end=data["end"],
+            reason=data["reason"],
+        )
+        return f"Swap proposed to {data['counterpart'].username}."
+
+    form = f.SwapForm(request.POST)
+    return _act(request, slug, form_name="swap_form", form=form, apply=apply)
+
+
+SWAP_DECISIONS = {
+    "accept": (services.swap_accept, "Swap accepted: you cover that shift."),
+    "decline": (services.swap_decline, "Swap declined."),
+    "cancel": (services.swap_cancel, "Swap cancelled."),
+}
+
+
+@require_POST
+@staff_required(RESPOND)
+def swap_decide(request, slug: str, swap_id: int):
+    swap = selectors.swap_or_404(swap_id)
+    form = f.SwapDecisionForm(request.POST)
+
+    def apply(schedule, data):
+        if swap.schedule_id != schedule.pk:
+            raise ValidationError("That swap belongs to another schedule.")
+        decide, done = SWAP_DECISIONS[data["decision"]]
+        decide(actor=request.user, swap=swap)
+        return done
+
+    # A refused decision (a 409: already decided) shows above the swaps list.
+    return _act(request, slug, form_name="decision_form", form=form, apply=apply)
+
+
+@require_POST
+@staff_required(RESPOND)
+def layer_new(request, slug: str):
+    def apply(schedule, data):
+        layer = services.layer_create(
+            actor=request.user,
+            schedule=schedule,
+            name=data["name"],
+            position=data["position"],
+            participants=data["participants"],
+            turn_count=data["turn_count"],
+            turn_unit=data["turn_unit"],
+            handoff_time=data["handoff_time"],
+            start=data["start"],
+            time_zone=data["time_zone"],
+            restrictions=data["restrictions"],
+        )
+        return f"Layer {layer.name} added."
+
+    form = f.LayerForm(request.POST)
+    return _act(request, slug, form_name="layer_form", form=form, apply=apply)
