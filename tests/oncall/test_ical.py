@@ -147,3 +147,20 @@ def test_person_feed_lists_only_their_shifts_across_schedules(client, overridden
     got = parsed(response.content)
     assert sorted(got) == sorted(want) and got
     assert all("ana" in summary for _, _, summary, _ in got)
+
+
+def test_a_calendar_library_reads_the_feed_the_way_the_engine_schedules(overridden):
+    """recurring-ical-events is what calendar apps' logic looks like: ask it who is on at an instant."""
+    import recurring_ical_events
+
+    schedule = selectors.schedules_for_engine().get(pk=overridden.pk)
+    calendar = icalendar.Calendar.from_ical(ical.schedule_feed(schedule, now=NOW, host="localhost"))
+    built = engine(overridden)
+    moment = datetime(2026, 10, 30, tzinfo=UTC)  # across the America/Toronto change of 2026-11-01
+    while moment < datetime(2026, 11, 4, tzinfo=UTC):
+        on = recurring_ical_events.of(calendar).at(moment)
+        at_moment = [e for e in on if e.decoded("DTSTART") <= moment < e.decoded("DTEND")]
+        person = rotation.on_call_at(built, moment)
+        expected_summary = [f"On call: {person} ({schedule.name})"] if person else []
+        assert [str(e["SUMMARY"]) for e in at_moment] == expected_summary, moment
+        moment += timedelta(minutes=20)
