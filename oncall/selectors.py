@@ -163,3 +163,26 @@ def schedules_with_person(user) -> QuerySet[Schedule]:
     """Schedules where `user` takes turns or holds an override."""
     ids = Schedule.objects.filter(Q(layers__places__user=user) | Q(overrides__user=user)).values("pk")
     return schedules_for_engine().filter(pk__in=ids).order_by("name", "pk")
+
+
+def region_codes_by_team() -> dict[int, set[str]]:
+    """Which regions each team has members in (a schedule shows under each on the now board)."""
+    regions: dict[int, set[str]] = {}
+    for team_id, code in TeamMembership.objects.values_list("team_id", "region__code").distinct():
+        regions.setdefault(team_id, set()).add(code)
+    return regions
+
+
+def time_zones_of(usernames) -> dict[str, str]:
+    """Each person's own time zone, for night and weekend hours."""
+    from opsportal.core.models import StaffProfile
+
+    return dict(
+        StaffProfile.objects.filter(user__username__in=usernames).values_list("user__username", "time_zone")
+    )
+
+
+def pending_swaps_of(schedule):
+    from oncall.lifecycle import PROPOSED
+
+    return swaps_of(schedule).filter(status=PROPOSED)

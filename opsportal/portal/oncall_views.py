@@ -18,10 +18,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from oncall import rotation, selectors, services
-from oncall.lifecycle import PROPOSED
-from oncall.models import Schedule, TeamMembership
+from oncall.models import Schedule
 from opsportal.core.exceptions import Conflict
-from opsportal.core.models import StaffProfile
 from opsportal.portal import oncall_forms as f
 from opsportal.portal.access import staff_required
 from opsportal.portal.maintenance_views import _add_errors
@@ -58,9 +56,7 @@ def oncall_board(request):
     schedules = list(selectors.schedules_for_engine(overrides_ending_after=now).order_by("name", "pk"))
     answers = {schedule.pk: _schedule_now(schedule, now) for schedule in schedules}
     # A schedule shows under every region its team has members in (as the API's region filter does).
-    regions_of_team: dict[int, set[str]] = {}
-    for team_id, code in TeamMembership.objects.values_list("team_id", "region__code").distinct():
-        regions_of_team.setdefault(team_id, set()).add(code)
+    regions_of_team = selectors.region_codes_by_team()
     board = []
     for region in selectors.regions():
         rows = [answers[s.pk] for s in schedules if region.code in regions_of_team.get(s.team_id, ())]
@@ -142,9 +138,7 @@ def _fairness(engine: rotation.Schedule, first: date, last: date) -> rotation.Fa
     people = {name for layer in engine.layers for name in layer.rotation.participants}
     people |= {override.person for override in engine.overrides}
     # Night and weekend hours count in each person's own zone.
-    zones = dict(
-        StaffProfile.objects.filter(user__username__in=people).values_list("user__username", "time_zone")
-    )
+    zones = selectors.time_zones_of(people)
     return rotation.fairness(engine, _midnight(first), _midnight(last), zone_of_person=zones)
 
 
@@ -153,7 +147,7 @@ def _detail_context(request, slug: str, **forms) -> dict:
     engine = selectors.rotation_schedule(schedule)
     view, first, last = _period(request)
     previous = first - timedelta(days=7) if view == "week" else (first - DAY).replace(day=1)
-    swaps = list(selectors.swaps_of(schedule).filter(status=PROPOSED))
+    swaps = list(selectors.pending_swaps_of(schedule))
     context = {
         "schedule": schedule,
         "layers": sorted(schedule.layers.all(), key=lambda layer: layer.position),
