@@ -20,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from opsportal.core.exceptions import Conflict
+from opsportal.core.forms import add_service_errors
 from statuspage import subscriptions
 from statuspage.cache import cached_public_response
 from statuspage.forms import ManageSubscriptionForm, SubscribeForm
@@ -62,14 +63,6 @@ def _too_many(request, detail: str):
     return response
 
 
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @csrf_exempt
 @require_http_methods(["GET", "HEAD", "POST"])
 def subscribe(request):
@@ -94,7 +87,7 @@ def subscribe(request):
                 channel=form.cleaned_data["channel"], address=form.cleaned_data["address"]
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
     if not form.is_valid():
         return _page(request, "statuspage/subscribe.html", {"form": form}, status=400)
     if _over_limit(
@@ -113,7 +106,7 @@ def subscribe(request):
             ip=ip if ip != "unknown" else None,
         )
     except ValidationError as exc:
-        _add_errors(form, exc)
+        add_service_errors(form, exc)
         return _page(request, "statuspage/subscribe.html", {"form": form}, status=400)
     # The same answer whether or not the address was already subscribed: we do not say who subscribes.
     return _page(request, "statuspage/subscribe_done.html", {"channel": form.cleaned_data["channel"]})

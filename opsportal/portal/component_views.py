@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from opsportal.core.forms import add_service_errors
 from opsportal.portal import component_forms as f
 from opsportal.portal.access import staff_required
 from statuspage import selectors, services
@@ -16,14 +17,6 @@ from statuspage.models import Component, ComponentGroup, ComponentStatus
 
 RESPOND = "core.respond"
 ADMINISTER = "core.administer"
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _row_context(request, component: Component, *, error: str = "") -> dict:
@@ -107,7 +100,7 @@ def component_new(request):
         try:
             component = services.component_create(actor=request.user, **_component_fields(form.cleaned_data))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Component {component.name} added.")
             return redirect("portal:component_list")
@@ -135,7 +128,7 @@ def component_edit(request, component_id: int):
                 actor=request.user, component=component, **_component_fields(form.cleaned_data)
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Component {form.cleaned_data['name']} saved.")
             return redirect("portal:component_list")
@@ -160,7 +153,7 @@ def component_group_new(request):
         try:
             group = services.component_group_create(actor=request.user, **_group_fields(form.cleaned_data))
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Group {group.name} added.")
             return redirect("portal:component_list")
@@ -178,7 +171,7 @@ def component_group_edit(request, group_id: int):
                 actor=request.user, group=group, **_group_fields(form.cleaned_data)
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"Group {form.cleaned_data['name']} saved.")
             return redirect("portal:component_list")

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from opsportal.core.exceptions import Conflict
+from opsportal.core.forms import add_service_errors
 from opsportal.incidents import postmortems
 from opsportal.incidents import selectors as incident_selectors
 from opsportal.incidents import services as incident_services
@@ -24,14 +25,6 @@ from opsportal.portal.access import staff_required
 RESPOND = "core.respond"
 # Panels of the command page, each a fragment template that can be fetched on its own.
 PANELS = ("header", "clocks", "roles", "components", "actions", "timeline")
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 # --- list and declare ---
@@ -66,7 +59,7 @@ def incident_declare(request):
                 commander=data["commander"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         except Conflict as exc:
             form.add_error(None, str(exc))
             return render(request, "portal/incidents/declare.html", {"form": form}, status=409)
@@ -193,7 +186,7 @@ def _act(
         try:
             done = apply(incident, form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         except Conflict as exc:
             form.add_error(None, str(exc))
             status = 409
@@ -481,7 +474,7 @@ def _postmortem_action(
     except ValidationError as exc:
         if bound is None:
             return _postmortem_page(request, incident, error=" ".join(exc.messages), status=400)
-        _add_errors(bound, exc)
+        add_service_errors(bound, exc)
         return _postmortem_page(request, incident, form=form, item_form=item_form, status=400)
     except Conflict as exc:
         return _postmortem_page(request, incident, form=form, item_form=item_form, error=str(exc), status=409)
@@ -668,7 +661,7 @@ def severity_settings(request):
                     actor=request.user, policy=policy, **form.cleaned_data
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"{policy.severity} SLA targets saved.")
                 return redirect(reverse("portal:severity_settings"))

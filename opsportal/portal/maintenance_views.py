@@ -15,6 +15,7 @@ from opsportal.changes import selectors, services
 from opsportal.changes.lifecycle import TRANSITIONS, MaintenanceStatus
 from opsportal.changes.models import MaintenanceWindow
 from opsportal.core.exceptions import Conflict
+from opsportal.core.forms import add_service_errors
 from opsportal.portal import maintenance_forms as f
 from opsportal.portal.access import staff_required
 
@@ -26,14 +27,6 @@ ACTION_LABELS = {
     MaintenanceStatus.COMPLETED: "Complete",
     MaintenanceStatus.CANCELLED: "Cancel maintenance",
 }
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @staff_required()
@@ -60,7 +53,7 @@ def maintenance_new(request):
                 scheduled_until=data["scheduled_until"],
             )
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "Maintenance scheduled.")
             return redirect("portal:maintenance_detail", window_id=window.pk)
@@ -102,7 +95,7 @@ def _act(request, window_id: int, *, form_name: str, form, apply: Callable[[Main
         try:
             done = apply(window, form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         except Conflict as exc:
             form.add_error(None, str(exc))
             status = 409

@@ -20,9 +20,9 @@ from django.views.decorators.http import require_POST
 from oncall import rotation, selectors, services
 from oncall.models import Schedule
 from opsportal.core.exceptions import Conflict
+from opsportal.core.forms import add_service_errors
 from opsportal.portal import oncall_forms as f
 from opsportal.portal.access import staff_required
-from opsportal.portal.maintenance_views import _add_errors
 
 RESPOND = "core.respond"
 GAP_HORIZON = timedelta(days=30)
@@ -185,7 +185,7 @@ def _act(request, slug: str, *, form_name: str, form, apply: Callable[[Schedule,
         try:
             done = apply(schedule, form.cleaned_data)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            add_service_errors(form, exc)
         except Conflict as exc:
             form.add_error(None, str(exc))
             status = 409

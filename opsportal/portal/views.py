@@ -17,6 +17,7 @@ from opsportal.api.models import ApiToken
 from opsportal.api.selectors import api_tokens_visible_to
 from opsportal.api.services import api_token_create, api_token_revoke
 from opsportal.core import selectors as core_selectors
+from opsportal.core.forms import add_service_errors
 from opsportal.core.roles import role_of
 from opsportal.core.services import job_schedule, staff_set_role
 from opsportal.incidents.selectors import IncidentFilters, incidents_list
@@ -79,8 +80,7 @@ def api_tokens(request):
                     rate_limit_per_minute=form.cleaned_data["rate_limit_per_minute"],
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_service_errors(form, exc)
             else:
                 form = ApiTokenForm()
                 messages.success(
