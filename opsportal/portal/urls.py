@@ -5,7 +5,9 @@ from opsportal.portal import component_views as cv
 from opsportal.portal import delivery_views as dv
 from opsportal.portal import incident_views as iv
 from opsportal.portal import maintenance_views as mv
+from opsportal.portal import metrics_views as mtv
 from opsportal.portal import oncall_views as ov
+from opsportal.portal import postmortem_views as pmv
 from opsportal.portal import subscriber_views as sv
 from opsportal.portal import views
 
@@ -49,21 +51,21 @@ urlpatterns = [
     path(
         "incidents/<int:incident_id>/timeline.md", iv.incident_timeline_markdown, name="incident_timeline_md"
     ),
-    path("incidents/<int:incident_id>/postmortem/", iv.incident_postmortem, name="incident_postmortem"),
+    path("incidents/<int:incident_id>/postmortem/", pmv.incident_postmortem, name="incident_postmortem"),
     path(
         "incidents/<int:incident_id>/postmortem/start/",
-        iv.incident_postmortem_start,
+        pmv.incident_postmortem_start,
         name="incident_postmortem_start",
     ),
     path(
         "incidents/<int:incident_id>/postmortem/status/",
-        iv.incident_postmortem_status,
+        pmv.incident_postmortem_status,
         name="incident_postmortem_status",
     ),
-    path("incidents/<int:incident_id>/postmortem/actions/", iv.action_item_add, name="action_item_add"),
+    path("incidents/<int:incident_id>/postmortem/actions/", pmv.action_item_add, name="action_item_add"),
     path(
         "incidents/<int:incident_id>/postmortem/actions/<int:item_id>/status/",
-        iv.action_item_status,
+        pmv.action_item_status,
         name="action_item_status",
     ),
     path("maintenance/", mv.maintenance_list, name="maintenance_list"),
@@ -92,6 +94,6 @@ urlpatterns = [
     path("subscribers/", sv.subscriber_list_view, name="subscriber_list"),
     path("subscribers/export.csv", sv.subscriber_export, name="subscriber_export"),
     path("subscribers/import/", sv.subscriber_import, name="subscriber_import"),
-    path("metrics/", iv.metrics, name="metrics"),
-    path("settings/severities/", iv.severity_settings, name="severity_settings"),
+    path("metrics/", mtv.metrics, name="metrics"),
+    path("settings/severities/", mtv.severity_settings, name="severity_settings"),
 ]
