@@ -14,8 +14,8 @@ from django.utils import timezone
 from opsportal.core.services import audit_record
 from opsportal.portal import subscriber_forms as f
 from opsportal.portal.access import staff_required
-from statuspage import subscriptions
 from statuspage.models import SubscriberChannel, SubscriberStatus
+from statuspage.subscriber_import import subscriber_import_csv
 from statuspage.subscriber_selectors import subscriber_counts, subscriber_list
 
 ADMINISTER = "core.administer"
@@ -120,7 +120,7 @@ def subscriber_import(request):
     if request.method == "POST":
         form = f.SubscriberImportForm(request.POST, request.FILES)
         if form.is_valid():
-            result = subscriptions.subscriber_import_csv(actor=request.user, text=form.cleaned_data["file"])
+            result = subscriber_import_csv(actor=request.user, text=form.cleaned_data["file"])
             if result.errors:
                 status = 400
         else:
