@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from opsportal.core.forms import add_service_errors
 from opsportal.incidents import selectors as incident_selectors
-from opsportal.incidents import services as incident_services
+from opsportal.incidents import sla_services
 from opsportal.portal import incident_forms as f
 from opsportal.portal.access import staff_required
 
@@ -107,9 +107,7 @@ def severity_settings(request):
         forms_by_severity[policy.severity] = form
         if form.is_valid():
             try:
-                incident_services.severity_policy_update(
-                    actor=request.user, policy=policy, **form.cleaned_data
-                )
+                sla_services.severity_policy_update(actor=request.user, policy=policy, **form.cleaned_data)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from opsportal.core.exceptions import Conflict
 from opsportal.core.models import AuditEntry
-from opsportal.incidents import services
+from opsportal.incidents import services, sla_services
 from opsportal.incidents.models import (
     Incident,
     IncidentRole,
@@ -184,17 +184,17 @@ def test_sla_warning_and_breach_are_written_once_each(rob):
     with time_machine.travel("2026-11-27 14:00:00+00:00", tick=False) as traveller:
         incident = services.incident_declare(actor=rob, title="x", severity="P0")
         traveller.shift(timedelta(minutes=3, seconds=59))
-        assert services.incident_check_sla(incident_id=incident.pk) == []
+        assert sla_services.incident_check_sla(incident_id=incident.pk) == []
         traveller.shift(timedelta(seconds=1))  # respond clock: 80 % of 5 min
-        assert [e.body for e in services.incident_check_sla(incident_id=incident.pk)] == [
+        assert [e.body for e in sla_services.incident_check_sla(incident_id=incident.pk)] == [
             "P0 respond SLA at 80 % (target 5 min)"
         ]
-        assert services.incident_check_sla(incident_id=incident.pk) == []
+        assert sla_services.incident_check_sla(incident_id=incident.pk) == []
         traveller.shift(timedelta(minutes=1))
-        [breach] = services.incident_check_sla(incident_id=incident.pk)
+        [breach] = sla_services.incident_check_sla(incident_id=incident.pk)
         assert breach.kind == TimelineEvent.Kind.SLA_BREACH
         assert breach.at == timezone.now()  # stamped at the breach instant, not when noticed
-        services.incident_check_sla(incident_id=incident.pk)
+        sla_services.incident_check_sla(incident_id=incident.pk)
     assert incident.timeline.filter(kind__in=["sla_warning", "sla_breach"]).count() == 2
 
 
@@ -202,9 +202,9 @@ def test_changing_severity_retargets_the_clocks(rob):
     with time_machine.travel("2026-11-27 14:00:00+00:00", tick=False) as traveller:
         incident = services.incident_declare(actor=rob, title="x", severity="P2")
         traveller.shift(timedelta(minutes=30))
-        assert services.incident_check_sla(incident_id=incident.pk) == []  # P2 respond: 60 min
+        assert sla_services.incident_check_sla(incident_id=incident.pk) == []  # P2 respond: 60 min
         services.incident_change_severity(actor=rob, incident=incident, severity="P0", reason="payments too")
-        written = services.incident_check_sla(incident_id=incident.pk)
+        written = sla_services.incident_check_sla(incident_id=incident.pk)
     assert {e.kind for e in written} == {"sla_warning", "sla_breach"}
     assert all(e.data["severity"] == "P0" for e in written)
 
