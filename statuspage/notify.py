@@ -7,7 +7,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 
 from opsportal.notifications.services import notification_enqueue
-from statuspage import v2
+from statuspage.public import v2
 from statuspage.subscriptions import subscriber_recipients, subscribers_for_components
 
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from opsportal.core.live import broadcast_on_commit
 from opsportal.core.services import audit_record, require_permission
 from statuspage.models import Component, ComponentGroup, ComponentStatus, ComponentStatusChange
-from statuspage.publishing import statuspage_changed
+from statuspage.public.publishing import statuspage_changed
 
 
 @transaction.atomic

@@ -19,7 +19,7 @@ from opsportal.core.exceptions import Conflict
 from opsportal.core.live import broadcast_on_commit, staff_group
 from opsportal.core.services import audit_record, job_schedule, require_permission, user_or_none
 from statuspage.models import Component, ComponentStatus
-from statuspage.publishing import statuspage_changed
+from statuspage.public.publishing import statuspage_changed
 from statuspage.services import component_set_status
 
 RESPOND = "core.respond"

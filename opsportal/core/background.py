@@ -19,7 +19,7 @@ def run_in_background(task, /, **kwargs) -> None:
     if settings.RUNNING_MODE == "production":
         task.apply_async(kwargs=kwargs)
         return
-    from opsportal.core.embedded import current_worker
+    from opsportal.embedded.worker import current_worker
 
     worker = current_worker()
     if worker is not None:

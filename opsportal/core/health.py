@@ -43,7 +43,7 @@ def _check_channel_layer() -> str:
 
 def _check_broker() -> str:
     if settings.RUNNING_MODE != "production":
-        from opsportal.core.embedded import current_worker
+        from opsportal.embedded.worker import current_worker
 
         worker = current_worker()
         if worker is None:

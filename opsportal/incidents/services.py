@@ -34,7 +34,7 @@ from opsportal.incidents.models import (
     TimelineEvent,
 )
 from statuspage.models import Component, ComponentStatus
-from statuspage.publishing import statuspage_changed
+from statuspage.public.publishing import statuspage_changed
 from statuspage.services import component_set_status
 
 RESPOND = "core.respond"

@@ -16,7 +16,7 @@ from statuspage.services import component_set_status
 pytestmark = pytest.mark.django_db
 
 # Copies of ../shared/reference kept in the repository, so a clone anywhere can run the contract tests.
-REFERENCE = Path(__file__).resolve().parents[1] / "reference"
+REFERENCE = Path(__file__).resolve().parents[2] / "reference"
 COMPONENT_STATUSES = {
     "operational",
     "degraded_performance",

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpResponse
 
-from statuspage.api_v2_views import public_cors_view
+from statuspage.public.api_v2_views import public_cors_view
 from statuspage.selectors import maintenance_windows_recent
 
 WINDOWS_IN_CALENDAR = 200

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from opsportal.portal.demo import DEMO_PASSWORD, demo_load
+from opsportal.demo.data import DEMO_PASSWORD, demo_load
 
 
 class Command(BaseCommand):

@@ -2,7 +2,7 @@
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from statuspage.publishing import PUBLIC_GROUP
+from statuspage.public.publishing import PUBLIC_GROUP
 
 
 class StatusPageConsumer(AsyncJsonWebsocketConsumer):

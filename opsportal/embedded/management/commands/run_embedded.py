@@ -7,7 +7,7 @@ import logging
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from opsportal.core.embedded import EmbeddedWorker
+from opsportal.embedded.worker import EmbeddedWorker
 
 
 class Command(BaseCommand):
@@ -45,7 +45,7 @@ class Command(BaseCommand):
                 ]
             )
         )
-        from opsportal.portal.demo import DEMO_PASSWORD, demo_logins
+        from opsportal.demo.data import DEMO_PASSWORD, demo_logins
 
         logins = demo_logins()
         if logins:

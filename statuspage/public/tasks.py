@@ -3,10 +3,10 @@
 from celery import shared_task
 from django.conf import settings
 
-from statuspage.export import export_statuspage
+from statuspage.public.export import export_statuspage
 
 
-@shared_task(name="statuspage.tasks.export_statuspage_files")
+@shared_task(name="statuspage.public.tasks.export_statuspage_files")
 def export_statuspage_files() -> int:
     if not settings.STATUSPAGE_EXPORT_DIR:
         return 0

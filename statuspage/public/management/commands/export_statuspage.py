@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand
 
-from statuspage.export import export_statuspage
+from statuspage.public.export import export_statuspage
 
 
 class Command(BaseCommand):

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
-from opsportal.api.problems import problem_response
-from statuspage import v2
-from statuspage.cache import cached_public_response
+from opsportal.core.problems import problem_response
+from statuspage.public import v2
+from statuspage.public.cache import cached_public_response
 
 SAFE_METHODS = ("GET", "HEAD")
 

@@ -19,7 +19,7 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.http import http_date
 
-from statuspage.publishing import public_version
+from statuspage.public.publishing import public_version
 
 logger = logging.getLogger(__name__)
 

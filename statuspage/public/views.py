@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from opsportal.incidents.lifecycle import public_status
 from opsportal.incidents.selectors import public_active_incidents, public_incident
-from statuspage.cache import cached_public_response
-from statuspage.page_selectors import (
+from statuspage.public.cache import cached_public_response
+from statuspage.public.page_selectors import (
     active_maintenance,
     components_with_uptime,
     history_months,

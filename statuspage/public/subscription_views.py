@@ -22,8 +22,8 @@ from django.views.decorators.http import require_http_methods
 from opsportal.core.exceptions import Conflict
 from opsportal.core.forms import add_service_errors
 from statuspage import subscriptions
-from statuspage.cache import cached_public_response
-from statuspage.forms import ManageSubscriptionForm, SubscribeForm
+from statuspage.public.cache import cached_public_response
+from statuspage.public.forms import ManageSubscriptionForm, SubscribeForm
 
 RATE_WINDOW_SECONDS = 3600
 

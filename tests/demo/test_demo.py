@@ -11,8 +11,8 @@ from oncall.models import Region, Schedule, ScheduleLayer, ScheduleOverride, Shi
 from opsportal.changes.models import MaintenanceWindow
 from opsportal.core.models import AuditEntry
 from opsportal.core.roles import Role, role_of
+from opsportal.demo.data import demo_load
 from opsportal.incidents.models import Incident
-from opsportal.portal.demo import demo_load
 from statuspage.models import Component, ComponentGroup, ComponentStatusChange
 
 pytestmark = pytest.mark.django_db

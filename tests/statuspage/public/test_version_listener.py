@@ -7,7 +7,7 @@ import redis
 from django.conf import settings
 from django.core.cache import cache
 
-from statuspage import publishing
+from statuspage.public import publishing
 
 pytestmark = pytest.mark.tier2
 

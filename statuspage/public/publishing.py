@@ -116,7 +116,7 @@ def _bump_and_broadcast(reason: str) -> None:
         with redis.Redis.from_url(settings.REDIS_URL) as client:
             client.publish(VERSION_CHANNEL, version)
     broadcast_now(PUBLIC_GROUP, {"kind": "status.changed", "reason": reason})
-    from statuspage.export import export_on_change
+    from statuspage.public.export import export_on_change
 
     export_on_change()
 

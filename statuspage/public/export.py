@@ -97,7 +97,7 @@ def export_on_change() -> None:
 
     second = int(time.time())
     job_schedule(
-        task="statuspage.tasks.export_statuspage_files",
+        task="statuspage.public.tasks.export_statuspage_files",
         run_at=timezone.now() + timedelta(seconds=1),
         dedupe_key=f"statuspage-export:{second}",
     )

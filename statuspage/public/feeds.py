@@ -11,7 +11,7 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
 from opsportal.changes.lifecycle import MaintenanceStatus
 from opsportal.incidents.selectors import public_incidents
-from statuspage.api_v2_views import public_cors_view
+from statuspage.public.api_v2_views import public_cors_view
 from statuspage.selectors import maintenance_windows_recent
 
 INCIDENTS_IN_FEED = 50
