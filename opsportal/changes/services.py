@@ -17,9 +17,10 @@ from opsportal.changes.lifecycle import (
 from opsportal.changes.models import MaintenanceUpdate, MaintenanceWindow
 from opsportal.core.exceptions import Conflict
 from opsportal.core.live import broadcast_on_commit, staff_group
+from opsportal.core.public_content import public_content_changed
 from opsportal.core.services import audit_record, job_schedule, require_permission, user_or_none
 from statuspage.models import Component, ComponentStatus
-from statuspage.public.publishing import statuspage_changed
+from statuspage.notify import notify_maintenance
 from statuspage.services import component_set_status
 
 RESPOND = "core.respond"
@@ -33,15 +34,13 @@ DEFAULT_UPDATE_TEXT = {
 
 
 def _changed(window: MaintenanceWindow, what: str) -> None:
-    statuspage_changed(f"maintenance.{what}")
+    public_content_changed(f"maintenance.{what}")
     broadcast_on_commit(
         staff_group(), {"kind": "maintenance.changed", "maintenance": window.pk, "what": what}
     )
 
 
 def _notify(window: MaintenanceWindow, event: str, update=None) -> None:
-    from statuspage.notify import notify_maintenance
-
     notify_maintenance(window=window, event=event, update=update)
 
 

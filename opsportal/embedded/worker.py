@@ -11,14 +11,15 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils.module_loading import import_string
 
+from opsportal.core.background import in_process_worker, in_process_worker_set
+
 logger = logging.getLogger(__name__)
 
-_worker: EmbeddedWorker | None = None
 _worker_lock = threading.Lock()
 
 
 def current_worker() -> EmbeddedWorker | None:
-    return _worker
+    return in_process_worker()
 
 
 class EmbeddedWorker:
@@ -36,11 +37,10 @@ class EmbeddedWorker:
         self.tasks.put((task, kwargs))
 
     def start(self) -> EmbeddedWorker:
-        global _worker
         with _worker_lock:
-            if _worker is not None:
+            if in_process_worker() is not None:
                 raise RuntimeError("An embedded worker is already running in this process.")
-            _worker = self
+            in_process_worker_set(self)
         for number in range(self.thread_count):
             thread = threading.Thread(target=self._work, name=f"opsportal-worker-{number}", daemon=True)
             thread.start()
@@ -54,15 +54,14 @@ class EmbeddedWorker:
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
-        global _worker
         self._stop.set()
         for _ in range(self.thread_count):
             self.tasks.put(None)
         for thread in self._threads:
             thread.join(timeout)
         with _worker_lock:
-            if _worker is self:
-                _worker = None
+            if in_process_worker() is self:
+                in_process_worker_set(None)
 
     def is_alive(self) -> bool:
         return bool(self._threads) and all(thread.is_alive() for thread in self._threads)

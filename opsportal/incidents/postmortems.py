@@ -12,6 +12,7 @@ from opsportal.core.exceptions import Conflict
 from opsportal.core.services import audit_record, require_permission
 from opsportal.incidents.models import ActionItem, Incident, Postmortem, TimelineEvent
 from opsportal.incidents.services import RESPOND, _event, _locked
+from statuspage.notify import notify_postmortem_published
 
 EDITABLE_FIELDS = (
     "summary",
@@ -96,8 +97,6 @@ def postmortem_transition(*, actor, postmortem: Postmortem, status: str) -> Post
         postmortem.incident, TimelineEvent.Kind.POSTMORTEM, actor, f"Post-mortem {status.replace('_', ' ')}"
     )
     if status == Postmortem.Status.PUBLISHED:
-        from statuspage.notify import notify_postmortem_published
-
         notify_postmortem_published(incident=postmortem.incident, postmortem=postmortem)
     audit_record(
         actor=actor,

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from opsportal.core.exceptions import Conflict
 from opsportal.core.live import broadcast_on_commit, staff_group
+from opsportal.core.public_content import public_content_changed
 from opsportal.core.services import audit_record, require_permission, user_or_none
 from opsportal.incidents.lifecycle import (
     ACTIVE,
@@ -34,7 +35,7 @@ from opsportal.incidents.models import (
     TimelineEvent,
 )
 from statuspage.models import Component, ComponentStatus
-from statuspage.public.publishing import statuspage_changed
+from statuspage.notify import notify_incident_update
 from statuspage.services import component_set_status
 
 RESPOND = "core.respond"
@@ -69,7 +70,7 @@ def _event(
     )
     _announce(incident, kind)
     if kind in PUBLIC_KINDS:
-        statuspage_changed(f"incident.{kind}")
+        public_content_changed(f"incident.{kind}")
     return event
 
 
@@ -535,7 +536,6 @@ def incident_post_update(
         obj=incident,
         after={"status": status, "body": body, "components": changes},
     )
-    from statuspage.notify import notify_incident_update
 
     notify_incident_update(incident=incident, update=update)
     return update

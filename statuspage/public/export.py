@@ -20,6 +20,10 @@ from django.test import RequestFactory
 from django.urls import resolve
 from django.utils import timezone
 
+from opsportal.changes.models import MaintenanceWindow
+from opsportal.core.services import job_schedule
+from opsportal.incidents.selectors import public_incidents
+
 V2_PATHS = [
     "/api/v2/summary.json",
     "/api/v2/status.json",
@@ -40,9 +44,6 @@ STATIC_ASSETS = [
 
 
 def export_paths() -> list[str]:
-    from opsportal.changes.models import MaintenanceWindow
-    from opsportal.incidents.selectors import public_incidents
-
     incidents = [f"/incidents/{pk}/" for pk in public_incidents().values_list("pk", flat=True)]
     windows = [f"/maintenance/{pk}/" for pk in MaintenanceWindow.objects.values_list("pk", flat=True)]
     return FIXED_PATHS + incidents + windows
@@ -93,7 +94,6 @@ def export_on_change() -> None:
     """After a public change: schedule a re-export a second out, once per second at most."""
     if not getattr(settings, "STATUSPAGE_EXPORT_DIR", ""):
         return
-    from opsportal.core.services import job_schedule
 
     second = int(time.time())
     job_schedule(

@@ -1,47 +1,18 @@
-"""The maintenance calendar (/maintenance.ics): RFC 5545, written by hand. Formatting helpers are pure."""
+"""The maintenance calendar (/maintenance.ics): RFC 5545, written by hand. Formatting helpers are in core."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpResponse
 
+from opsportal.core.icalendar_text import escape_text, fold, utc
 from statuspage.public.api_v2_views import public_cors_view
 from statuspage.selectors import maintenance_windows_recent
 
 WINDOWS_IN_CALENDAR = 200
-MAX_LINE_OCTETS = 75
 PRODID = "-//opsportal//Status page maintenance//EN"
-
-
-def escape_text(value: str) -> str:
-    """RFC 5545 §3.3.11 TEXT: backslash, semicolon, comma and newlines are escaped."""
-    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-    return value.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
-
-
-def fold(line: str) -> str:
-    """RFC 5545 §3.1: lines longer than 75 octets continue on the next line after CRLF and one space.
-
-    Folding counts UTF-8 octets and never splits a character.
-    """
-    parts, current, size = [], "", 0
-    for char in line:
-        octets = len(char.encode("utf-8"))
-        limit = MAX_LINE_OCTETS if not parts else MAX_LINE_OCTETS - 1  # continuation lines start with a space
-        if size + octets > limit:
-            parts.append(current)
-            current, size = "", 0
-        current += char
-        size += octets
-    parts.append(current)
-    return "\r\n ".join(parts)
-
-
-def utc(value: datetime) -> str:
-    return value.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
 def _event_lines(window, *, host: str) -> list[str]:

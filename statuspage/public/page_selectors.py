@@ -18,7 +18,7 @@ from opsportal.changes.models import MaintenanceUpdate, MaintenanceWindow
 from opsportal.incidents.selectors import public_active_incidents, public_incidents
 from statuspage.indicator import incident_impact, overall_indicator
 from statuspage.models import Component, ComponentStatusChange
-from statuspage.uptime import DayUptime, daily_uptime, uptime_percentage
+from statuspage.uptime import STATUS_RANK, DayUptime, daily_uptime, uptime_percentage
 
 UPTIME_DAYS = 90
 RECENT_DAYS = 14
@@ -39,8 +39,6 @@ class GroupRow:
 
     @property
     def worst_status(self) -> str:
-        from statuspage.uptime import STATUS_RANK
-
         return max(
             (r.component.status for r in self.rows), key=STATUS_RANK.__getitem__, default="operational"
         )

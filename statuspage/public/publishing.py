@@ -17,6 +17,7 @@ from django.core.cache import cache
 from django.db import transaction
 
 from opsportal.core.live import broadcast_now
+from statuspage.public.export import export_on_change
 
 logger = logging.getLogger(__name__)
 
@@ -116,7 +117,6 @@ def _bump_and_broadcast(reason: str) -> None:
         with redis.Redis.from_url(settings.REDIS_URL) as client:
             client.publish(VERSION_CHANNEL, version)
     broadcast_now(PUBLIC_GROUP, {"kind": "status.changed", "reason": reason})
-    from statuspage.public.export import export_on_change
 
     export_on_change()
 

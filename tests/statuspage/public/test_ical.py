@@ -8,8 +8,8 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from opsportal.changes.services import maintenance_schedule, maintenance_transition
+from opsportal.core.icalendar_text import escape_text, fold
 from statuspage.models import Component
-from statuspage.public.ical import escape_text, fold
 
 pytestmark = pytest.mark.django_db
 
