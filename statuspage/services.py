@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from opsportal.core.live import broadcast_on_commit
 from opsportal.core.public_content import public_content_changed
+from opsportal.core.roles import ADMINISTER, RESPOND
 from opsportal.core.services import audit_record, require_permission
 from statuspage.models import Component, ComponentGroup, ComponentStatus, ComponentStatusChange
 from statuspage.notify import notify_component_status
@@ -20,7 +21,7 @@ from statuspage.notify import notify_component_status
 def component_set_status(
     *, actor, component: Component, status: str, at: datetime | None = None, notify: bool = True
 ) -> Component:
-    require_permission(actor, "core.respond")
+    require_permission(actor, RESPOND)
     if status not in ComponentStatus.values:
         raise ValidationError(
             {"status": f"Unknown status {status!r}; use one of {', '.join(ComponentStatus.values)}."}
@@ -52,7 +53,6 @@ def component_set_status(
 # Curating components and groups. Status is not edited here: it only changes through component_set_status,
 # so every change lands in the history that uptime is computed from.
 
-ADMINISTER = "core.administer"
 NAME_MAX_LENGTH = 100
 
 

@@ -21,7 +21,7 @@ from oncall import services as oncall_services
 from oncall.models import Region, Schedule, Team, TeamMembership
 from opsportal.changes.models import MaintenanceWindow
 from opsportal.core.models import StaffProfile
-from opsportal.core.roles import Role, role_of
+from opsportal.core.roles import RESPOND, Role, role_of
 from opsportal.core.services import SYSTEM, audit_record, staff_set_role
 from opsportal.incidents.models import Incident
 from statuspage.models import Component, ComponentGroup, ComponentStatus, ComponentStatusChange
@@ -249,7 +249,7 @@ def _demo_overrides_and_swap(schedule: Schedule, shifts: list, by_region: dict, 
             )
     for shift in (x for x in shifts if x.start >= next_week and x.source != rotation.OVERRIDE):
         requester, counterpart = users[shift.person], colleague(shift)
-        if counterpart is not None and requester.has_perm("core.respond"):
+        if counterpart is not None and requester.has_perm(RESPOND):
             oncall_services.swap_propose(
                 actor=requester,
                 schedule=schedule,

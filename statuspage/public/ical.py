@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpResponse
 
+from opsportal.changes.lifecycle import MaintenanceStatus
 from opsportal.core.icalendar_text import escape_text, fold, utc
 from statuspage.public.api_v2_views import public_cors_view
 from statuspage.selectors import maintenance_windows_recent
@@ -31,7 +32,7 @@ def _event_lines(window, *, host: str) -> list[str]:
         f"SUMMARY:{escape_text('Maintenance: ' + window.title)}",
         f"DESCRIPTION:{escape_text(description)}",
         f"URL:{url}",
-        f"STATUS:{'CANCELLED' if window.status == 'cancelled' else 'CONFIRMED'}",
+        f"STATUS:{'CANCELLED' if window.status == MaintenanceStatus.CANCELLED else 'CONFIRMED'}",
         "TRANSP:OPAQUE",
         "END:VEVENT",
     ]

@@ -14,6 +14,8 @@ from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from opsportal.changes.lifecycle import ACTIVE as MAINTENANCE_ACTIVE
+from opsportal.changes.lifecycle import FINISHED as MAINTENANCE_FINISHED
+from opsportal.changes.lifecycle import MaintenanceStatus
 from opsportal.changes.models import MaintenanceUpdate, MaintenanceWindow
 from opsportal.incidents.selectors import public_active_incidents, public_incidents
 from statuspage.indicator import incident_impact, overall_indicator
@@ -100,7 +102,7 @@ def active_maintenance():
 
 
 def upcoming_maintenance():
-    return maintenance_with_updates().filter(status="scheduled").order_by("scheduled_for")
+    return maintenance_with_updates().filter(status=MaintenanceStatus.SCHEDULED).order_by("scheduled_for")
 
 
 def page_indicator(components: list[Component] | None = None) -> tuple[str, str]:
@@ -139,9 +141,7 @@ def history_months(*, months: int = 3, before: date | None = None) -> list[tuple
     oldest = starts[-1]
     incidents = list(public_incidents().filter(started_at__date__gte=oldest))
     windows = list(
-        maintenance_with_updates().filter(
-            scheduled_for__date__gte=oldest, status__in=["completed", "cancelled"]
-        )
+        maintenance_with_updates().filter(scheduled_for__date__gte=oldest, status__in=MAINTENANCE_FINISHED)
     )
     result = []
     for month in starts:
