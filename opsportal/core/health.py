@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import celery
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
@@ -11,6 +12,8 @@ from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from opsportal.core.background import in_process_worker
 
 
 @never_cache
@@ -43,17 +46,14 @@ def _check_channel_layer() -> str:
 
 def _check_broker() -> str:
     if settings.RUNNING_MODE != "production":
-        from opsportal.core.background import in_process_worker
-
         worker = in_process_worker()
         if worker is None:
             return "ok (in-process, runs inline)"
         if not worker.is_alive():
             raise RuntimeError("embedded worker threads have stopped")
         return "ok (in-process worker)"
-    from opsportal.celery import app
-
-    with app.connection_for_write() as conn:
+    # The project's Celery app, made current when the opsportal package loads; core does not import the wiring.
+    with celery.current_app.connection_for_write() as conn:
         conn.ensure_connection(max_retries=1, timeout=2)
     return "ok (celery broker)"
 

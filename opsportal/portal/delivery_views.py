@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from opsportal.core.exceptions import Conflict
+from opsportal.core.forms import refusal_text
 from opsportal.core.roles import ADMINISTER
 from opsportal.notifications import selectors, services
 from opsportal.notifications.models import Channel, Delivery, Message
@@ -62,7 +63,7 @@ def delivery_retry(request, delivery_id: int):
     try:
         retried = services.delivery_retry(actor=request.user, delivery=delivery)
     except (ValidationError, Conflict) as exc:
-        flash.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        flash.error(request, refusal_text(exc))
     else:
         if retried:
             flash.success(request, f"Delivery to {delivery.address} will be retried now.")
@@ -78,7 +79,7 @@ def message_cancel(request, message_id: int):
     try:
         cancelled = services.message_cancel(actor=request.user, message=message)
     except (ValidationError, Conflict) as exc:
-        flash.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        flash.error(request, refusal_text(exc))
     else:
         flash.success(request, f"Cancelled {cancelled} deliveries that had not gone out yet.")
     return redirect("portal:message_detail", message_id=message.pk)

@@ -17,7 +17,7 @@ from opsportal.api.models import ApiToken
 from opsportal.api.selectors import api_tokens_visible_to
 from opsportal.api.services import api_token_create, api_token_revoke
 from opsportal.core import selectors as core_selectors
-from opsportal.core.forms import add_service_errors
+from opsportal.core.forms import add_service_errors, refusal_text
 from opsportal.core.roles import ADMINISTER, RESPOND, role_of
 from opsportal.core.services import job_schedule, staff_set_role
 from opsportal.incidents.selectors import IncidentFilters, incidents_list
@@ -133,7 +133,7 @@ def staff_role(request, user_id: int):
         try:
             staff_set_role(actor=request.user, user=member, role=form.cleaned_data["role"] or None)
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = refusal_text(exc)
     else:
         error = "Choose one of the listed roles."
     member = get_user_model().objects.prefetch_related("groups").get(pk=member.pk)

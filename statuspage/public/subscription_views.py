@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from opsportal.core.exceptions import Conflict
-from opsportal.core.forms import add_service_errors
+from opsportal.core.forms import add_service_errors, refusal_text
 from statuspage import subscriptions
 from statuspage.public.cache import cached_public_response
 from statuspage.public.forms import ManageSubscriptionForm, SubscribeForm
@@ -123,7 +123,7 @@ def confirm(request, token: str):
         subscriber = subscriptions.subscriber_confirm(token=token)
     except ValidationError as exc:
         return _page(
-            request, "statuspage/subscription_problem.html", {"detail": " ".join(exc.messages)}, status=400
+            request, "statuspage/subscription_problem.html", {"detail": refusal_text(exc)}, status=400
         )
     return _page(
         request,
@@ -137,7 +137,7 @@ def _subscriber_or_problem(request, token: str):
         return subscriptions.subscriber_from_manage_token(token), None
     except ValidationError as exc:
         return None, _page(
-            request, "statuspage/subscription_problem.html", {"detail": " ".join(exc.messages)}, status=404
+            request, "statuspage/subscription_problem.html", {"detail": refusal_text(exc)}, status=404
         )
 
 

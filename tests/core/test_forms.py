@@ -49,3 +49,12 @@ def test_form_apply_lets_permission_denied_through_to_the_403_page():
 
     with pytest.raises(PermissionDenied):
         form_apply(TitleForm({"title": "Checkout down"}), deny)
+
+
+def test_refusal_text_reads_validation_errors_and_conflicts_in_one_line():
+    from opsportal.core.forms import refusal_text
+
+    assert refusal_text(ValidationError({"status": "Unknown status.", "at": "In the future."})) == (
+        "Unknown status. In the future."
+    )
+    assert refusal_text(Conflict("INC-7 is closed; reopen it first.")) == "INC-7 is closed; reopen it first."
