@@ -48,6 +48,10 @@ def test_layers_every_api_package_of_a_domain_app_is_a_protected_door():
             assert f"{app.replace('/', '.')}.api" in PROTECTED, f"{app}/api is a door: add it to the contract"
 
 
+def test_layers_every_protected_door_is_independent_of_the_others():
+    assert set(PROTECTED) <= set(CONTRACTS["independence"]["modules"])
+
+
 def test_layers_domain_modules_speak_no_http_outside_their_doors():
     """A view, serializer or consumer written inside a domain app (outside its api/ or public/) fails here."""
     offenders = []
