@@ -5,6 +5,19 @@ from __future__ import annotations
 from enum import StrEnum
 
 
+class Permission(StrEnum):
+    """Every capability a role can hold: the one list views, services, consumers and the API check."""
+
+    ACCESS_PORTAL = "core.access_portal"
+    RESPOND = "core.respond"
+    COMMAND_INCIDENTS = "core.command_incidents"
+    ADMINISTER = "core.administer"
+
+    @property
+    def label(self) -> str:
+        return self.value.split(".", 1)[1].replace("_", " ")
+
+
 class Role(StrEnum):
     VIEWER = "viewer"
     RESPONDER = "responder"
@@ -19,18 +32,21 @@ class Role(StrEnum):
 # Each role holds its own permissions plus those of every role below it.
 # Later apps add their model permissions here, so one table says who may do what.
 ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.VIEWER: ("core.access_portal",),
-    Role.RESPONDER: ("core.respond",),
-    Role.INCIDENT_COMMANDER: ("core.command_incidents",),
-    Role.ADMIN: ("core.administer",),
+    Role.VIEWER: (Permission.ACCESS_PORTAL,),
+    Role.RESPONDER: (Permission.RESPOND,),
+    Role.INCIDENT_COMMANDER: (Permission.COMMAND_INCIDENTS,),
+    Role.ADMIN: (Permission.ADMINISTER,),
 }
 ROLE_ORDER: tuple[Role, ...] = (Role.VIEWER, Role.RESPONDER, Role.INCIDENT_COMMANDER, Role.ADMIN)
+# A partner organisation acts through an account named "partner:<slug>"; the colon keeps staff usernames
+# (letters, digits, @.+-_) from ever colliding with one.
+PARTNER_ACCOUNT_PREFIX = "partner:"
 
 
 def permissions_for(role: Role) -> set[str]:
     granted: set[str] = set()
     for candidate in ROLE_ORDER:
-        granted.update(ROLE_PERMISSIONS[candidate])
+        granted.update(str(permission) for permission in ROLE_PERMISSIONS[candidate])
         if candidate == role:
             return granted
     raise ValueError(role)
@@ -42,11 +58,23 @@ def role_of(user) -> Role | None:
         return None
     if user.is_superuser:
         return Role.ADMIN
+    # A partner's account is never staff, whatever groups someone gave it.
+    if is_partner_account(user):
+        return None
     names = {group.name for group in user.groups.all()}
     for role in reversed(ROLE_ORDER):
         if role.value in names:
             return role
     return None
+
+
+def is_partner_account(user) -> bool:
+    return user.username.startswith(PARTNER_ACCOUNT_PREFIX)
+
+
+def role_allows(role: Role | None, permission: Permission | str) -> bool:
+    """Whether holding `role` grants `permission`, without touching the database."""
+    return role is not None and str(permission) in permissions_for(role)
 
 
 def install_roles() -> None:

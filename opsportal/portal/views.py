@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from oncall.selectors import regions, teams_with_members
-from opsportal.api.models import ApiToken
-from opsportal.api.selectors import api_tokens_visible_to
-from opsportal.api.services import api_token_create, api_token_revoke
 from opsportal.core import selectors as core_selectors
 from opsportal.core.forms import add_service_errors
+from opsportal.core.identity_selectors import api_tokens_visible_to
+from opsportal.core.identity_services import api_token_create, api_token_revoke
+from opsportal.core.models import ApiToken
 from opsportal.core.roles import role_of
 from opsportal.core.services import job_schedule, staff_set_role
 from opsportal.incidents.selectors import IncidentFilters, incidents_list
