@@ -6,8 +6,8 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from statuspage.models import ComponentStatus
 from opsportal.api.permissions import is_partner
+from statuspage.models import ComponentStatus
 from statuspage.selectors import components_for_listing
 from statuspage.services import component_set_status
 from statuspage.subscriber_selectors import subscribable_components
