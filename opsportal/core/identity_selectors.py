@@ -42,9 +42,7 @@ class Principal:
                 return f"This token lacks the {scope} scope."
             return None
         if self.role is None:
-            return (
-                f"{self.account.get_username()} no longer holds a staff role, so this token cannot be used."
-            )
+            return "The account behind this token no longer holds a staff role, so the token cannot be used."
         if scope is None:
             return None
         if not grants(self.token.scopes, scope):
@@ -52,7 +50,7 @@ class Principal:
         needed = staff_permission_for(scope)
         if not role_allows(self.role, needed):
             return (
-                f"{self.account.get_username()} is now a {self.role.label.lower()}; "
+                f"The account behind this token is now a {self.role.label.lower()}; "
                 f"{scope} needs the {needed.label} permission."
             )
         return None
