@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
+from types import SimpleNamespace
 
+from django.conf import settings
+from django.contrib import auth
+from django.contrib.auth import get_user_model
 from django.db.models import Count, Prefetch, Q, QuerySet
 
 from opsportal.core.models import ApiToken, Partner, PartnerContact, hash_token
@@ -96,3 +101,31 @@ def partners() -> QuerySet[Partner]:
 
 def partner_by_slug(slug: str) -> Partner | None:
     return Partner.objects.filter(slug=slug).first()
+
+
+# What a portal socket's holder may do now (portal_access_now).
+PORTAL_OK = "ok"
+PORTAL_SIGNED_OUT = "signed_out"
+PORTAL_FORBIDDEN = "forbidden"
+
+
+def portal_access_now(*, user_id: int | None, session_key: str | None) -> str:
+    """Whether the person behind an open portal socket may still see staff events, read afresh.
+
+    With the socket's session key, the session must still exist and still belong to this user (Django's own
+    check: a logout, an expiry or a password change ends it); then the account must be active and hold a
+    role with portal access. Without a session (a socket built in a test) only the account is checked."""
+    if user_id is None:
+        return PORTAL_SIGNED_OUT
+    if session_key is not None:
+        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key=session_key)
+        user = auth.get_user(SimpleNamespace(session=store))
+        if user.pk != user_id:
+            return PORTAL_SIGNED_OUT
+    else:
+        user = get_user_model().objects.filter(pk=user_id).first()
+        if user is None:
+            return PORTAL_SIGNED_OUT
+    if not user.is_active:
+        return PORTAL_SIGNED_OUT
+    return PORTAL_OK if role_allows(role_of(user), Permission.ACCESS_PORTAL) else PORTAL_FORBIDDEN

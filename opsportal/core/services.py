@@ -16,6 +16,7 @@ from django.utils.module_loading import import_string
 
 from opsportal.core.context import current_request_id
 from opsportal.core.exceptions import Conflict  # noqa: F401  (re-exported for services)
+from opsportal.core.live import announce_authority_changed
 from opsportal.core.models import AuditEntry, ScheduledJob
 from opsportal.core.roles import ROLE_ORDER, Role, is_partner_account, role_of
 
@@ -94,6 +95,7 @@ def staff_set_role(*, actor, user, role: Role | str | None) -> None:
     # Drop Django's per-instance permission caches so later checks see the new role.
     for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(cache, None)
+    announce_authority_changed(user.pk)
     audit_record(
         actor=actor,
         action="staff.role_changed",
