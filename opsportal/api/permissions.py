@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from rest_framework import exceptions, permissions
 
-from opsportal.core.identity_selectors import Principal
+from opsportal.core.identity_selectors import request_principal
 
 
 def required_scope(view, method: str) -> str | None:
@@ -17,18 +17,9 @@ def required_scope(view, method: str) -> str | None:
     return f"{area}:{access}"
 
 
-def principal_of(request) -> Principal | None:
-    return request.auth if isinstance(request.auth, Principal) else None
-
-
-def is_partner(request) -> bool:
-    principal = principal_of(request)
-    return principal is not None and principal.is_partner
-
-
 class HasTokenScope(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
-        principal = principal_of(request)
+        principal = request_principal(request)
         if principal is None:
             raise exceptions.NotAuthenticated(
                 "Send 'Authorization: Bearer <token>'; create tokens in the portal."

@@ -61,6 +61,17 @@ class Principal:
         return None
 
 
+def request_principal(request) -> Principal | None:
+    """The principal an API request authenticated as (request.auth), or None."""
+    auth_ = getattr(request, "auth", None)
+    return auth_ if isinstance(auth_, Principal) else None
+
+
+def request_is_partner(request) -> bool:
+    principal = request_principal(request)
+    return principal is not None and principal.is_partner
+
+
 def api_token_by_plaintext(plaintext: str) -> ApiToken | None:
     return ApiToken.objects.select_related("user", "partner").filter(token_hash=hash_token(plaintext)).first()
 

@@ -1,4 +1,8 @@
-"""Staff roles: viewer < responder < incident commander < admin, as Django groups holding permissions."""
+"""Staff roles: viewer < responder < incident commander < admin, as Django groups holding permissions.
+
+`Permission` is the one list of what a role can hold; every check (services, views, the API, sockets) names a
+member of it, never a string.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +10,35 @@ from enum import StrEnum
 
 
 class Permission(StrEnum):
-    """Every capability a role can hold: the one list views, services, consumers and the API check."""
-
     ACCESS_PORTAL = "core.access_portal"
     RESPOND = "core.respond"
     COMMAND_INCIDENTS = "core.command_incidents"
     ADMINISTER = "core.administer"
 
     @property
+    def codename(self) -> str:
+        return self.value.split(".", 1)[1]
+
+    @property
+    def description(self) -> str:
+        return PERMISSION_DESCRIPTIONS[self]
+
+    @property
     def label(self) -> str:
-        return self.value.split(".", 1)[1].replace("_", " ")
+        return self.codename.replace("_", " ")
+
+
+PERMISSION_DESCRIPTIONS = {
+    Permission.ACCESS_PORTAL: "Can use the staff portal (viewer)",
+    Permission.RESPOND: "Can act on alerts and incidents (responder)",
+    Permission.COMMAND_INCIDENTS: "Can command incidents (incident commander)",
+    Permission.ADMINISTER: "Can manage staff, tokens and settings (admin)",
+}
+# The names checks use.
+ACCESS_PORTAL = Permission.ACCESS_PORTAL
+RESPOND = Permission.RESPOND
+COMMAND_INCIDENTS = Permission.COMMAND_INCIDENTS
+ADMINISTER = Permission.ADMINISTER
 
 
 class Role(StrEnum):
@@ -31,11 +54,11 @@ class Role(StrEnum):
 
 # Each role holds its own permissions plus those of every role below it.
 # Later apps add their model permissions here, so one table says who may do what.
-ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.VIEWER: (Permission.ACCESS_PORTAL,),
-    Role.RESPONDER: (Permission.RESPOND,),
-    Role.INCIDENT_COMMANDER: (Permission.COMMAND_INCIDENTS,),
-    Role.ADMIN: (Permission.ADMINISTER,),
+ROLE_PERMISSIONS: dict[Role, tuple[Permission, ...]] = {
+    Role.VIEWER: (ACCESS_PORTAL,),
+    Role.RESPONDER: (RESPOND,),
+    Role.INCIDENT_COMMANDER: (COMMAND_INCIDENTS,),
+    Role.ADMIN: (ADMINISTER,),
 }
 ROLE_ORDER: tuple[Role, ...] = (Role.VIEWER, Role.RESPONDER, Role.INCIDENT_COMMANDER, Role.ADMIN)
 # A partner organisation acts through an account named "partner:<slug>"; the colon keeps staff usernames
@@ -46,7 +69,7 @@ PARTNER_ACCOUNT_PREFIX = "partner:"
 def permissions_for(role: Role) -> set[str]:
     granted: set[str] = set()
     for candidate in ROLE_ORDER:
-        granted.update(str(permission) for permission in ROLE_PERMISSIONS[candidate])
+        granted.update(ROLE_PERMISSIONS[candidate])
         if candidate == role:
             return granted
     raise ValueError(role)
@@ -69,7 +92,7 @@ def role_of(user) -> Role | None:
 
 
 def is_partner_account(user) -> bool:
-    return user.username.startswith(PARTNER_ACCOUNT_PREFIX)
+    return user.get_username().startswith(PARTNER_ACCOUNT_PREFIX)
 
 
 def role_allows(role: Role | None, permission: Permission | str) -> bool:

@@ -17,7 +17,7 @@ from opsportal.core.identity_selectors import (
     portal_access_now,
 )
 from opsportal.core.live import staff_group, user_group
-from opsportal.core.roles import Permission
+from opsportal.core.roles import ACCESS_PORTAL
 from opsportal.incidents.models import Incident
 from opsportal.incidents.services import incident_group
 
@@ -34,7 +34,7 @@ def _may_follow(user, incident_id: int) -> bool:
     fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
     return (
         fresh is not None
-        and fresh.has_perm(Permission.ACCESS_PORTAL)
+        and fresh.has_perm(ACCESS_PORTAL)
         and Incident.objects.filter(pk=incident_id).exists()
     )
 

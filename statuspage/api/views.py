@@ -6,7 +6,7 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from opsportal.api.permissions import is_partner
+from opsportal.core.identity_selectors import request_is_partner
 from statuspage.models import ComponentStatus
 from statuspage.selectors import components_for_listing
 from statuspage.services import component_set_status
@@ -15,7 +15,7 @@ from statuspage.subscriber_selectors import subscribable_components
 
 def _components(request):
     # Partners see the components the public page shows; staff see every one.
-    return subscribable_components() if is_partner(request) else components_for_listing()
+    return subscribable_components() if request_is_partner(request) else components_for_listing()
 
 
 class ComponentSerializer(serializers.Serializer):

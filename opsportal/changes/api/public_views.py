@@ -8,9 +8,9 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from opsportal.api.inputs import valid_input
 from opsportal.changes import selectors
 from opsportal.changes.api.serializers import STATUS_CHOICES, MaintenanceFilterInput
+from opsportal.core.inputs import valid_input
 
 TAG = ["status (public view)"]
 PROBLEM = OpenApiResponse(description="Problem details (application/problem+json)")
