@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from opsportal.api.scopes import ALL_SCOPES
 from opsportal.core.roles import ROLE_ORDER
+from opsportal.core.scopes import ALL_SCOPES
 
 EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "Never")]
 
