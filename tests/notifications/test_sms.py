@@ -22,6 +22,7 @@ MESSAGES_PATH = f"/2010-04-01/Accounts/{SID}/Messages.json"
 @pytest.fixture
 def provider(http_sink, settings):
     sink = http_sink()
+    settings.WEBHOOKS_ALLOW_PRIVATE = True  # the provider stand-in listens on loopback
     settings.SMS_API_BASE_URL = sink.url
     settings.SMS_ACCOUNT_SID, settings.SMS_AUTH_TOKEN, settings.SMS_FROM = SID, TOKEN, SENDER
     sink.reply(
