@@ -15,6 +15,7 @@ from opsportal.core.env import (
     env_str,
     sqlite_database,
 )
+from opsportal.core.startup import notification_providers_check, public_url, running_mode
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("OPSPORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -23,15 +24,20 @@ DEBUG = env_bool("DEBUG", False)
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
 PORT = env_int("PORT", 8000)
-PUBLIC_URL = env_str("PUBLIC_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+
+# --- Production fails closed: the running mode, the public address and the notification providers are
+# stated, never guessed (see opsportal.core.startup; a wrong or missing one refuses to start).
+RUNNING_MODE = running_mode(
+    stated=env_str("OPSPORTAL_MODE"), debug=DEBUG, database_url=DATABASE_URL, redis_url=REDIS_URL
+)
+PUBLIC_URL = public_url(env_str("PUBLIC_URL"), debug=DEBUG, port=PORT)
+# --- end of the fail-closed block (notification providers are checked after the mail and SMS settings)
 # The public status page as its Statuspage-compatible JSON describes it (page.id, page.name, page.time_zone).
 STATUSPAGE_NAME = env_str("STATUSPAGE_NAME", "Platform status")
 STATUSPAGE_ID = env_str("STATUSPAGE_ID", "opsportal")
 STATUSPAGE_TIME_ZONE = env_str("STATUSPAGE_TIME_ZONE", "Etc/UTC")
 # When set, every public change re-exports the status page as static files here (see export_statuspage).
 STATUSPAGE_EXPORT_DIR = env_str("STATUSPAGE_EXPORT_DIR")
-# "embedded": one process does HTTP, WebSockets and background work. "production": Celery + Redis.
-RUNNING_MODE = "production" if REDIS_URL else "embedded"
 
 
 def _secret_key() -> str:
@@ -127,7 +133,7 @@ else:
     DATABASES = {"default": sqlite_database(str(VAR_DIR / "opsportal.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-if REDIS_URL:
+if RUNNING_MODE == "production":
     CACHES = {
         "default": {
             "BACKEND": "opsportal.core.redis_cache.PooledRedisCache",
@@ -206,6 +212,20 @@ SMS_ACCOUNT_SID = env_str("SMS_ACCOUNT_SID")
 SMS_AUTH_TOKEN = env_str("SMS_AUTH_TOKEN")
 SMS_FROM = env_str("SMS_FROM")
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
+# Printing messages instead of sending them is a development convenience; with DEBUG off it must be asked for
+# (and is logged at start), and without it a missing SMTP server or SMS provider refuses to start.
+NOTIFICATIONS_CONSOLE = env_bool("NOTIFICATIONS_CONSOLE", DEBUG)
+notification_providers_check(
+    debug=DEBUG,
+    console=NOTIFICATIONS_CONSOLE,
+    email_backend=EMAIL_BACKEND,
+    sms={
+        "SMS_API_BASE_URL": SMS_API_BASE_URL,
+        "SMS_ACCOUNT_SID": SMS_ACCOUNT_SID,
+        "SMS_AUTH_TOKEN": SMS_AUTH_TOKEN,
+        "SMS_FROM": SMS_FROM,
+    },
+)
 
 # Security. Production defaults are strict; a TLS-terminating proxy sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -258,13 +278,16 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
 }
 # Delivery tasks started when a message commits: one per worker slot lets a big fan-out use every worker.
-NOTIFICATION_DELIVERY_TASKS = env_int("NOTIFICATION_DELIVERY_TASKS", 4 if REDIS_URL else 1)
+NOTIFICATION_DELIVERY_TASKS = env_int("NOTIFICATION_DELIVERY_TASKS", 4 if RUNNING_MODE == "production" else 1)
 # Who hears about addresses that bounce hard (notifications knows no other app; the status page quarantines).
 NOTIFICATIONS_ON_HARD_BOUNCE = "statuspage.subscriptions.subscribers_quarantine_bounced"
 # Who hears about every delivery that ended dead (the status page disables webhooks that keep failing).
 NOTIFICATIONS_ON_DELIVERY_DEAD = "statuspage.subscriptions.subscribers_disable_failing_webhooks"
-# Webhooks to private/loopback addresses are refused (SSRF) unless this is on: tests and local demos only.
-WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", DEBUG and not REDIS_URL)
+# Outbound requests (webhooks, the SMS provider) to non-public addresses are refused (SSRF) unless this is on:
+# a development allowance for tests and local demos (logged at start when DEBUG is off).
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", DEBUG and RUNNING_MODE == "embedded")
+# Networks outbound requests may reach although they are not public (an internal receiver you vouch for).
+OUTBOUND_ALLOWED_NETWORKS = env_list("OUTBOUND_ALLOWED_NETWORKS", [])
 # Requests per minute for one API token unless the token says otherwise.
 API_TOKEN_RATE_PER_MINUTE = env_int("API_TOKEN_RATE_PER_MINUTE", 600)
 

@@ -94,6 +94,19 @@ def test_without_a_provider_texts_go_to_the_console(enqueue, settings, capsys):
     assert delivery_of(message).status == Status.SENT
 
 
+def test_without_a_provider_or_the_console_opt_in_no_text_is_marked_sent(enqueue, settings, capsys):
+    settings.SMS_API_BASE_URL = ""
+    settings.NOTIFICATIONS_CONSOLE = False
+    message = enqueue(Recipient("sms", "+14165550100"), text="Checkout is degraded.")
+
+    deliver_due_batches()
+
+    row = delivery_of(message)
+    assert row.status == Status.PENDING
+    assert row.last_error == "No SMS provider is configured (SMS_API_BASE_URL)."
+    assert "Checkout is degraded." not in capsys.readouterr().out
+
+
 def test_short_texts_are_left_alone():
     assert sms_fit("All systems operational.", short_url="https://st.example/i/1") == (
         "All systems operational. https://st.example/i/1"

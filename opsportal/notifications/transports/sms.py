@@ -126,6 +126,9 @@ def _provider_error(body: bytes) -> str:
 
 def sms_provider() -> SmsProvider:
     if not settings.SMS_API_BASE_URL:
+        if not settings.NOTIFICATIONS_CONSOLE:
+            # Settings refuse to start like this; a text that went nowhere is never marked sent.
+            raise TransientError("No SMS provider is configured (SMS_API_BASE_URL).")
         return ConsoleSmsProvider()
     return TwilioHttpProvider(
         base_url=settings.SMS_API_BASE_URL,
