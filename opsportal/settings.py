@@ -72,7 +72,8 @@ CSRF_TRUSTED_ORIGINS = env_list(
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    # No django.contrib.admin: the portal is the one place staff change things, through the services that
+    # check roles and write the audit log; an admin site would be a second door around both.
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
