@@ -143,3 +143,14 @@ def test_the_list_uses_a_constant_number_of_queries(
     with django_assert_max_num_queries(8):
         response = api.get(URL, token=token)
     assert response.status_code == 200 and response.json()["count"] == 30
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["https://93.184.215.14/hooks /status", "https://93.184.215.14/hooks\tx", "https://93.184.215.14/h\x0bx"],
+)
+def test_a_webhook_url_with_whitespace_or_control_characters_is_refused(api, rob, make_token, address):
+    token = make_token(rob, "subscribers:write")
+    response = api.post(URL, {"channel": "webhook", "address": address}, token=token)
+    assert response.status_code == 400, response.content
+    assert not Subscriber.objects.exists()
