@@ -8,7 +8,6 @@ import zoneinfo
 
 from django.core.exceptions import ValidationError
 
-
 # Found among the zone files on some machines, but not places: "localtime" is whatever this machine is set to.
 NOT_PLACES = frozenset({"localtime", "posixrules", "Factory"})
 
