@@ -21,10 +21,10 @@ from oncall.models import (
 )
 from oncall.selectors import restriction_from_json
 from opsportal.core.exceptions import Conflict
+from opsportal.core.roles import RESPOND
 from opsportal.core.services import audit_record, require_permission, user_or_none
 from opsportal.core.time_zones import is_iana_time_zone
 
-RESPOND = "core.respond"
 LAYER_FIELDS = (
     "name",
     "position",

@@ -7,6 +7,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from opsportal.core.roles import Permission
 from opsportal.core.time_zones import validate_time_zone
 
 
@@ -21,12 +22,7 @@ class StaffProfile(models.Model):
 
     class Meta:
         # Role capabilities. Groups named after roles hold these (see opsportal.core.roles).
-        permissions = [
-            ("access_portal", "Can use the staff portal (viewer)"),
-            ("respond", "Can act on alerts and incidents (responder)"),
-            ("command_incidents", "Can command incidents (incident commander)"),
-            ("administer", "Can manage staff, tokens and settings (admin)"),
-        ]
+        permissions = [(permission.codename, permission.description) for permission in Permission]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.time_zone})"
