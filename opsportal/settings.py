@@ -18,6 +18,7 @@ from opsportal.core.env import (
     sqlite_database,
 )
 from opsportal.core.startup import notification_providers_check, public_url, running_mode
+from opsportal.core.time_zones import is_iana_time_zone
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("OPSPORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -38,6 +39,10 @@ PUBLIC_URL = public_url(env_str("PUBLIC_URL"), debug=DEBUG, port=PORT)
 STATUSPAGE_NAME = env_str("STATUSPAGE_NAME", "Platform status")
 STATUSPAGE_ID = env_str("STATUSPAGE_ID", "opsportal")
 STATUSPAGE_TIME_ZONE = env_str("STATUSPAGE_TIME_ZONE", "Etc/UTC")
+if not is_iana_time_zone(STATUSPAGE_TIME_ZONE):
+    raise ImproperlyConfigured(
+        f"STATUSPAGE_TIME_ZONE must be an IANA time zone name, got {STATUSPAGE_TIME_ZONE!r}."
+    )
 # When set, every public change re-exports the status page as static files here (see export_statuspage).
 STATUSPAGE_EXPORT_DIR = env_str("STATUSPAGE_EXPORT_DIR")
 

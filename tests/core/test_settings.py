@@ -25,7 +25,13 @@ PRODUCTION = {
     "SMS_AUTH_TOKEN": "token",
     "SMS_FROM": "+15005550006",
 }
-CLEARED = {*PRODUCTION, "EMAIL_BACKEND", "NOTIFICATIONS_CONSOLE", "WEBHOOKS_ALLOW_PRIVATE"}
+CLEARED = {
+    *PRODUCTION,
+    "EMAIL_BACKEND",
+    "NOTIFICATIONS_CONSOLE",
+    "WEBHOOKS_ALLOW_PRIVATE",
+    "STATUSPAGE_TIME_ZONE",
+}
 
 
 def _start(env_overrides: dict, tmp_path, *, without: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
@@ -90,6 +96,7 @@ def test_production_refuses_when_the_mode_is_not_stated(tmp_path):
         ({"OPSPORTAL_MODE": "embedded"}, "OPSPORTAL_MODE=embedded does not use Redis"),
         ({"PUBLIC_URL": "status.example.com"}, "PUBLIC_URL must look like"),
         ({"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}, "no SMTP server"),
+        ({"STATUSPAGE_TIME_ZONE": "localtime"}, "STATUSPAGE_TIME_ZONE must be an IANA time zone name"),
     ],
 )
 def test_production_refuses_contradictory_settings(tmp_path, overrides, message):
