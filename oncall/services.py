@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -24,6 +23,7 @@ from oncall.selectors import restriction_from_json
 from opsportal.core.exceptions import Conflict
 from opsportal.core.roles import RESPOND
 from opsportal.core.services import audit_record, require_permission, user_or_none
+from opsportal.core.time_zones import is_iana_time_zone
 
 LAYER_FIELDS = (
     "name",
@@ -38,9 +38,7 @@ LAYER_FIELDS = (
 
 
 def _check_zone(field: str, value: str) -> None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not is_iana_time_zone(value):
         raise ValidationError(
             {field: f"{value!r} is not an IANA time zone name (e.g. Europe/Dublin)."}
         ) from None

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from oncall.models import Team, TurnUnit
+from opsportal.core.time_zones import validate_time_zone
 
 MAX_FINAL_RANGE = timedelta(days=93)
 
@@ -65,7 +66,7 @@ class ScheduleCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     slug = serializers.SlugField(max_length=100)
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    time_zone = serializers.CharField(max_length=64, default="UTC")
+    time_zone = serializers.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
 
 
 class OverrideCreateInput(serializers.Serializer):
@@ -79,7 +80,9 @@ class LayerCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=100)
     participants = _username_field(many=True, help_text="Usernames in rotation order; one may appear twice")
     start = serializers.DateField(help_text="The first turn begins on this local date at the handoff time")
-    time_zone = serializers.CharField(max_length=64, help_text="IANA name; turns are counted in this zone")
+    time_zone = serializers.CharField(
+        max_length=64, validators=[validate_time_zone], help_text="IANA name; turns are counted in this zone"
+    )
     position = serializers.IntegerField(
         min_value=0, required=False, help_text="Higher wins where layers overlap; default: on top"
     )

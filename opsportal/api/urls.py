@@ -1,7 +1,7 @@
 """/api/v1/: every area's endpoints hang here."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from oncall.api import views as oncall_views
 from opsportal.api import views
@@ -22,7 +22,12 @@ class PublicSchemaView(SpectacularAPIView):
     throttle_classes = []
 
 
-class PublicDocsView(SpectacularSwaggerView):
+class PublicDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI with its start-up script and styles served as files, not inline: the Content-Security-Policy
+    holds."""
+
+    template_name = "api/swagger_ui.html"
+
     authentication_classes = []
     permission_classes = []
     throttle_classes = []

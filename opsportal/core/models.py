@@ -4,20 +4,14 @@ the audit log, durable timers."""
 from __future__ import annotations
 
 import hashlib
-import zoneinfo
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
 from opsportal.core.roles import Permission
-
-
-def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not an IANA time zone name (e.g. Europe/Dublin).")
+from opsportal.core.time_zones import validate_time_zone
 
 
 class StaffProfile(models.Model):

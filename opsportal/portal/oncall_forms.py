@@ -12,6 +12,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from oncall.models import TurnUnit
+from opsportal.core.time_zones import validate_time_zone
 from opsportal.portal.forms import PanelForm
 from opsportal.portal.maintenance_forms import UTCDateTimeField
 
@@ -82,7 +83,12 @@ class LayerForm(PanelForm):
         label="First turn on",
         help_text="Local date in the layer's zone.",
     )
-    time_zone = forms.CharField(max_length=64, initial="UTC", help_text="IANA name, e.g. Europe/Dublin.")
+    time_zone = forms.CharField(
+        max_length=64,
+        initial="UTC",
+        validators=[validate_time_zone],
+        help_text="IANA name, e.g. Europe/Dublin.",
+    )
     hours_days = forms.TypedMultipleChoiceField(
         choices=WEEKDAYS,
         coerce=int,

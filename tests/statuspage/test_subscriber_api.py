@@ -192,3 +192,14 @@ def test_the_answer_for_an_address_already_subscribed_is_the_answer_for_a_new_on
     # Nothing about the existing subscription changed hands or was sent.
     existing.refresh_from_db()
     assert existing.owner == owner and Delivery.objects.count() == deliveries_before
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["https://93.184.215.14/hooks /status", "https://93.184.215.14/hooks\tx", "https://93.184.215.14/h\x0bx"],
+)
+def test_a_webhook_url_with_whitespace_or_control_characters_is_refused(api, rob, make_token, address):
+    token = make_token(rob, "subscribers:write")
+    response = api.post(URL, {"channel": "webhook", "address": address}, token=token)
+    assert response.status_code == 400, response.content
+    assert not Subscriber.objects.exists()

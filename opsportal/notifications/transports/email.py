@@ -13,6 +13,7 @@ from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import sanitize_address
 from django.core.mail.utils import DNS_NAME
 
+from opsportal.core.startup import NON_DELIVERING_EMAIL_BACKENDS
 from opsportal.notifications.transports.base import PermanentError, TransientError, Transport
 
 # Placeholders in the once-built message; plain ASCII tokens that header folding never splits.
@@ -49,6 +50,9 @@ class EmailTransport(Transport):
         self._templates: dict[tuple[int, bool], bytes] = {}
 
     def open(self) -> None:
+        if settings.EMAIL_BACKEND in NON_DELIVERING_EMAIL_BACKENDS and not settings.NOTIFICATIONS_CONSOLE:
+            # Settings refuse to start like this; an email that went nowhere is never marked sent.
+            raise TransientError("No SMTP server is configured (EMAIL_HOST).")
         self.connection = get_connection(fail_silently=False)
         try:
             self.connection.open()
