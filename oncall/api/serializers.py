@@ -9,8 +9,12 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from oncall.models import Team, TurnUnit
+from opsportal.core.serializer_fields import LineSerializerField
+from opsportal.core.text import NAME_MAX, TITLE_MAX
 
 MAX_FINAL_RANGE = timedelta(days=93)
+# A layer is covered by a handful of weekly windows; hundreds would only be a way to slow every lookup.
+MAX_RESTRICTIONS = 50
 
 
 class InstantField(serializers.DateTimeField):
@@ -42,9 +46,9 @@ def _username_field(**kwargs):
 
 class OnCallQueryInput(serializers.Serializer):
     at = InstantField(required=False, help_text="ISO 8601 with offset; default now")
-    schedule = serializers.SlugField(required=False)
-    team = serializers.SlugField(required=False)
-    region = serializers.CharField(
+    schedule = serializers.SlugField(required=False, max_length=100)
+    team = serializers.SlugField(required=False, max_length=100)
+    region = LineSerializerField(
         required=False, max_length=8, help_text="Schedules of teams with members there"
     )
 
@@ -62,24 +66,24 @@ class RangeInput(serializers.Serializer):
 
 
 class ScheduleCreateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = LineSerializerField(max_length=NAME_MAX)
     slug = serializers.SlugField(max_length=100)
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    time_zone = serializers.CharField(max_length=64, default="UTC")
+    time_zone = LineSerializerField(max_length=64, default="UTC")
 
 
 class OverrideCreateInput(serializers.Serializer):
     user = _username_field(help_text="Username of the person who covers")
     start = InstantField()
     end = InstantField()
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = LineSerializerField(max_length=TITLE_MAX, required=False, allow_blank=True, default="")
 
 
 class LayerCreateInput(serializers.Serializer):
-    name = serializers.CharField(max_length=100)
+    name = LineSerializerField(max_length=NAME_MAX)
     participants = _username_field(many=True, help_text="Usernames in rotation order; one may appear twice")
     start = serializers.DateField(help_text="The first turn begins on this local date at the handoff time")
-    time_zone = serializers.CharField(max_length=64, help_text="IANA name; turns are counted in this zone")
+    time_zone = LineSerializerField(max_length=64, help_text="IANA name; turns are counted in this zone")
     position = serializers.IntegerField(
         min_value=0, required=False, help_text="Higher wins where layers overlap; default: on top"
     )
@@ -89,6 +93,7 @@ class LayerCreateInput(serializers.Serializer):
     restrictions = serializers.ListField(
         child=serializers.DictField(),
         required=False,
+        max_length=MAX_RESTRICTIONS,
         help_text='Windows [{"days": [0..6], "start": "HH:MM", "end": "HH:MM"}] in the layer\'s zone; '
         "empty: always",
     )
@@ -102,7 +107,7 @@ class SwapProposeInput(serializers.Serializer):
     counterpart = _username_field(help_text="Username of the person asked to take the shift")
     start = InstantField()
     end = InstantField()
-    reason = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    reason = LineSerializerField(max_length=TITLE_MAX, required=False, allow_blank=True, default="")
 
 
 # Outputs

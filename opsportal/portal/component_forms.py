@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
+from opsportal.core.fields import BodyFormField, LineFormField
+from opsportal.core.text import DESCRIPTION_MAX, NAME_MAX
 from statuspage.models import ComponentGroup, ComponentStatus
 
 
@@ -14,14 +16,18 @@ class GroupChoiceField(forms.ModelChoiceField):
 
 
 class ComponentGroupForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="Shown on the public status page.")
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+    name = LineFormField(max_length=NAME_MAX, help_text="Shown on the public status page.")
+    description = BodyFormField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=DESCRIPTION_MAX
+    )
     position = forms.IntegerField(min_value=0, initial=0, help_text="Lower numbers come first.")
 
 
 class ComponentForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="Shown on the public status page.")
-    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=2000)
+    name = LineFormField(max_length=NAME_MAX, help_text="Shown on the public status page.")
+    description = BodyFormField(
+        widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=DESCRIPTION_MAX
+    )
     group = GroupChoiceField(queryset=ComponentGroup.objects.all(), required=False, empty_label="No group")
     position = forms.IntegerField(min_value=0, initial=0, help_text="Lower numbers come first in the group.")
     showcase = forms.BooleanField(required=False, initial=True, label="Show on the public status page")

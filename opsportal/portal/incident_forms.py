@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from oncall.models import Team
+from opsportal.core.fields import BodyFormField, LineFormField
+from opsportal.core.text import BODY_MAX, DOCUMENT_MAX, LINE_MAX, NOTE_MAX, TITLE_MAX
 from opsportal.incidents.lifecycle import PUBLIC_STATUSES, IncidentStatus
 from opsportal.incidents.models import ActionItem, Incident, IncidentRole, Postmortem, Severity
 from opsportal.incidents.postmortems import EDITABLE_FIELDS
@@ -40,7 +42,7 @@ class StaffChoiceField(forms.ModelChoiceField):
 
 
 class IncidentFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = LineFormField(required=False, max_length=TITLE_MAX, label="Search")
     severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
     status = forms.ChoiceField(
         choices=[("", "Any status")] + [(s.value, s.label) for s in IncidentStatus], required=False
@@ -66,12 +68,12 @@ class IncidentFilterForm(forms.Form):
 
 
 class DeclareForm(forms.Form):
-    title = forms.CharField(max_length=200, help_text="Internal: what responders call it.")
-    public_title = forms.CharField(
-        max_length=200, required=False, help_text="What merchants see; defaults to the title."
+    title = LineFormField(max_length=TITLE_MAX, help_text="Internal: what responders call it.")
+    public_title = LineFormField(
+        max_length=TITLE_MAX, required=False, help_text="What merchants see; defaults to the title."
     )
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.P2)
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    summary = BodyFormField(max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3}), required=False)
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="No team")
     commander = StaffChoiceField(queryset=_staff_users(), required=False, empty_label="Nobody yet")
 
@@ -96,13 +98,13 @@ class DeclareForm(forms.Form):
 class TransitionForm(PanelForm):
     id_prefix = "transition"
     status = forms.ChoiceField(choices=[(s.value, s.label) for s in IncidentStatus])
-    note = forms.CharField(max_length=500, required=False)
+    note = LineFormField(max_length=LINE_MAX, required=False)
 
 
 class SeverityForm(PanelForm):
     id_prefix = "severity"
     severity = forms.ChoiceField(choices=Severity.choices)
-    reason = forms.CharField(max_length=500, required=False)
+    reason = LineFormField(max_length=LINE_MAX, required=False)
 
 
 class RoleForm(PanelForm):
@@ -134,7 +136,7 @@ class ComponentImpactForm(PanelForm):
 
 class NoteForm(PanelForm):
     id_prefix = "note"
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Note", max_length=5000)
+    body = BodyFormField(widget=forms.Textarea(attrs={"rows": 3}), label="Note", max_length=NOTE_MAX)
     pinned = forms.BooleanField(required=False, label="Pin to the timeline (for the post-mortem)")
 
 
@@ -146,8 +148,8 @@ class PinForm(PanelForm):
 class PublicUpdateForm(PanelForm):
     id_prefix = "update"
     status = forms.ChoiceField(choices=[(s, s.capitalize()) for s in PUBLIC_STATUSES[:4]])
-    body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="Message for merchants", max_length=5000
+    body = BodyFormField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="Message for merchants", max_length=BODY_MAX
     )
 
     def __init__(self, *args, **kwargs):
@@ -184,15 +186,27 @@ class MergeForm(PanelForm):
 
 
 class PostmortemForm(forms.Form):
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    customer_impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    timeline = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}), required=False, help_text="Pre-filled from pinned events."
+    summary = BodyFormField(max_length=DOCUMENT_MAX, widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    customer_impact = BodyFormField(
+        max_length=DOCUMENT_MAX, widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
-    root_cause = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    went_well = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    went_badly = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    public_summary = forms.CharField(
+    timeline = BodyFormField(
+        max_length=DOCUMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        help_text="Pre-filled from pinned events.",
+    )
+    root_cause = BodyFormField(
+        max_length=DOCUMENT_MAX, widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    went_well = BodyFormField(
+        max_length=DOCUMENT_MAX, widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    went_badly = BodyFormField(
+        max_length=DOCUMENT_MAX, widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    public_summary = BodyFormField(
+        max_length=DOCUMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         help_text="Shown on the public incident once published.",
@@ -207,7 +221,7 @@ class PostmortemStatusForm(forms.Form):
 
 
 class ActionItemForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = LineFormField(max_length=TITLE_MAX)
     owner = StaffChoiceField(queryset=_staff_users(), required=False, empty_label="Nobody yet")
     due_date = forms.DateField(required=False, widget=DATE_INPUT)
 

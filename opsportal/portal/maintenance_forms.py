@@ -11,6 +11,8 @@ from django import forms
 from django.utils import timezone
 
 from opsportal.changes.lifecycle import MaintenanceStatus
+from opsportal.core.fields import BodyFormField, LineFormField
+from opsportal.core.text import BODY_MAX, TITLE_MAX
 from statuspage.models import Component
 
 UTC_HELP = "UTC, not your local time."
@@ -40,11 +42,11 @@ class ComponentChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ScheduleForm(forms.Form):
-    title = forms.CharField(max_length=200, help_text="Shown on the public status page.")
-    body = forms.CharField(
+    title = LineFormField(max_length=TITLE_MAX, help_text="Shown on the public status page.")
+    body = BodyFormField(
         widget=forms.Textarea(attrs={"rows": 4}),
         label="What merchants should expect",
-        max_length=5000,
+        max_length=BODY_MAX,
     )
     components = ComponentChoiceField(
         queryset=Component.objects.all(),
@@ -69,10 +71,10 @@ class PanelForm(forms.Form):
 class TransitionForm(PanelForm):
     id_prefix = "transition"
     status = forms.ChoiceField(choices=[(s.value, s.label) for s in MaintenanceStatus])
-    body = forms.CharField(
+    body = BodyFormField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-        max_length=5000,
+        max_length=BODY_MAX,
         label="Message (optional)",
         help_text="Leave empty for the standard wording.",
     )
@@ -80,8 +82,8 @@ class TransitionForm(PanelForm):
 
 class UpdateForm(PanelForm):
     id_prefix = "update"
-    body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="Update for merchants", max_length=5000
+    body = BodyFormField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="Update for merchants", max_length=BODY_MAX
     )
 
 

@@ -9,6 +9,8 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from opsportal.changes.lifecycle import MaintenanceStatus
+from opsportal.core.serializer_fields import BodySerializerField, LineSerializerField
+from opsportal.core.text import BODY_MAX, TITLE_MAX
 from statuspage.models import Component
 
 STATUS_CHOICES = [s.value for s in MaintenanceStatus]
@@ -21,8 +23,8 @@ class MaintenanceFilterInput(serializers.Serializer):
 
 
 class MaintenanceScheduleInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    body = serializers.CharField(max_length=5000, help_text="What merchants should expect")
+    title = LineSerializerField(max_length=TITLE_MAX)
+    body = BodySerializerField(max_length=BODY_MAX, help_text="What merchants should expect")
     components = serializers.PrimaryKeyRelatedField(
         queryset=Component.objects.all(),
         many=True,
@@ -36,13 +38,13 @@ class MaintenanceScheduleInput(serializers.Serializer):
 
 class MaintenanceTransitionInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUS_CHOICES)
-    body = serializers.CharField(
-        max_length=5000, required=False, allow_blank=True, default="", help_text="Empty: standard wording"
+    body = BodySerializerField(
+        max_length=BODY_MAX, required=False, allow_blank=True, default="", help_text="Empty: standard wording"
     )
 
 
 class MaintenanceUpdateInput(serializers.Serializer):
-    body = serializers.CharField(max_length=5000)
+    body = BodySerializerField(max_length=BODY_MAX)
 
 
 class MaintenanceRescheduleInput(serializers.Serializer):
