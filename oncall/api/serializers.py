@@ -9,7 +9,9 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from oncall.models import Team, TurnUnit
-from opsportal.core.serializer_fields import LineSerializerField
+from oncall.rotation import MAX_TURN_HOURS
+from opsportal.core.bounds import MAX_POSITION
+from opsportal.core.serializer_fields import DateInRangeField, InstantInRangeField, LineSerializerField
 from opsportal.core.text import NAME_MAX, TITLE_MAX
 
 MAX_FINAL_RANGE = timedelta(days=93)
@@ -17,7 +19,7 @@ MAX_FINAL_RANGE = timedelta(days=93)
 MAX_RESTRICTIONS = 50
 
 
-class InstantField(serializers.DateTimeField):
+class InstantField(InstantInRangeField):
     """ISO 8601 with a UTC offset (or Z): a time without one means different instants to different readers."""
 
     default_error_messages = {
@@ -82,12 +84,17 @@ class OverrideCreateInput(serializers.Serializer):
 class LayerCreateInput(serializers.Serializer):
     name = LineSerializerField(max_length=NAME_MAX)
     participants = _username_field(many=True, help_text="Usernames in rotation order; one may appear twice")
-    start = serializers.DateField(help_text="The first turn begins on this local date at the handoff time")
+    start = DateInRangeField(help_text="The first turn begins on this local date at the handoff time")
     time_zone = LineSerializerField(max_length=64, help_text="IANA name; turns are counted in this zone")
     position = serializers.IntegerField(
-        min_value=0, required=False, help_text="Higher wins where layers overlap; default: on top"
+        min_value=0,
+        max_value=MAX_POSITION,
+        required=False,
+        help_text="Higher wins where layers overlap; default: on top",
     )
-    turn_count = serializers.IntegerField(min_value=1, default=1)
+    turn_count = serializers.IntegerField(
+        min_value=1, max_value=MAX_TURN_HOURS, default=1, help_text="At most a year, whatever the unit"
+    )
     turn_unit = serializers.ChoiceField(choices=TurnUnit.choices, default=TurnUnit.WEEKS)
     handoff_time = serializers.TimeField(default=time(9, 0), help_text="Local time in the layer's zone")
     restrictions = serializers.ListField(
@@ -153,12 +160,26 @@ class HandoffOutput(serializers.Serializer):
     to_person = serializers.CharField(allow_null=True)
 
 
+class BrokenScheduleOutput(serializers.Serializer):
+    schedule = serializers.CharField(source="slug")
+    name = serializers.CharField()
+    problem = serializers.CharField(help_text="Why the engine could not evaluate it")
+
+
 class OnCallOutput(serializers.Serializer):
     schedule = serializers.CharField()
     team = serializers.CharField()
     person = serializers.CharField(allow_null=True)
     source = serializers.CharField(allow_null=True, help_text='Layer name, "override", or null in a gap')
     next_handoff = HandoffOutput(allow_null=True)
+
+
+class OnCallAnswerOutput(serializers.Serializer):
+    at = serializers.DateTimeField()
+    results = OnCallOutput(many=True)
+    broken = BrokenScheduleOutput(
+        many=True, help_text="Schedules that could not be evaluated; the others are answered regardless"
+    )
 
 
 class OverrideOutput(serializers.Serializer):

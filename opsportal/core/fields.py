@@ -3,7 +3,8 @@
 `LineField` and `BodyField` are the model fields for text people type. Besides giving ModelForms the right form
 field, they re-check their value when a row is saved (or bulk-created), so no door — form, API, command, import —
 can store text the rules refuse; the services' callers already turn that ValidationError into a 400 or a form
-error. `LineFormField` and `BodyFormField` are the same rules for plain forms."""
+error. `LineFormField` and `BodyFormField` are the same rules for plain forms; the date validators keep dates and
+instants in the years of opsportal.core.bounds (year 9999 overflows the first horizon added to it)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import models
 
+from opsportal.core.bounds import DATE_RANGE_TEXT, date_in_range, instant_in_range
 from opsportal.core.text import normalise_newlines, validate_body, validate_line
 
 
@@ -70,3 +72,25 @@ class BodyFormField(forms.CharField):
     def to_python(self, value):
         value = super().to_python(value)
         return normalise_newlines(value) if isinstance(value, str) else value
+
+
+def validate_date_in_range(value) -> None:
+    if value is not None and not date_in_range(value):
+        raise ValidationError(f"Give a date {DATE_RANGE_TEXT}.", code="date_out_of_range")
+
+
+def validate_instant_in_range(value) -> None:
+    if value is not None and not instant_in_range(value):
+        raise ValidationError(f"Give a time {DATE_RANGE_TEXT}.", code="date_out_of_range")
+
+
+class DateFormField(forms.DateField):
+    """A date within the years opsportal accepts."""
+
+    default_validators = [validate_date_in_range]
+
+
+class InstantFormField(forms.DateTimeField):
+    """A date and time within the years opsportal accepts."""
+
+    default_validators = [validate_instant_in_range]

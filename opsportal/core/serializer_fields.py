@@ -1,9 +1,11 @@
-"""The rules of opsportal.core.text as DRF serializer fields, for every API input that takes text."""
+"""The rules of opsportal.core.text and opsportal.core.bounds as DRF serializer fields, for every API input that
+takes text, a date or an instant."""
 
 from __future__ import annotations
 
 from rest_framework import serializers
 
+from opsportal.core.fields import validate_date_in_range, validate_instant_in_range
 from opsportal.core.text import normalise_newlines, validate_body, validate_line
 
 
@@ -25,3 +27,19 @@ class BodySerializerField(serializers.CharField):
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         return normalise_newlines(value)
+
+
+class DateInRangeField(serializers.DateField):
+    """A date within the years opsportal accepts (opsportal.core.bounds)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_date_in_range)
+
+
+class InstantInRangeField(serializers.DateTimeField):
+    """A date and time within the years opsportal accepts (opsportal.core.bounds)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_instant_in_range)

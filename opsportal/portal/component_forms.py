@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
-from opsportal.core.fields import BodyFormField, LineFormField
+from opsportal.core.bounds import MAX_POSITION
+from opsportal.core.fields import BodyFormField, DateFormField, LineFormField
 from opsportal.core.text import DESCRIPTION_MAX, NAME_MAX
 from statuspage.models import ComponentGroup, ComponentStatus
 
@@ -20,7 +21,9 @@ class ComponentGroupForm(forms.Form):
     description = BodyFormField(
         widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=DESCRIPTION_MAX
     )
-    position = forms.IntegerField(min_value=0, initial=0, help_text="Lower numbers come first.")
+    position = forms.IntegerField(
+        min_value=0, max_value=MAX_POSITION, initial=0, help_text="Lower numbers come first."
+    )
 
 
 class ComponentForm(forms.Form):
@@ -29,12 +32,14 @@ class ComponentForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=DESCRIPTION_MAX
     )
     group = GroupChoiceField(queryset=ComponentGroup.objects.all(), required=False, empty_label="No group")
-    position = forms.IntegerField(min_value=0, initial=0, help_text="Lower numbers come first in the group.")
+    position = forms.IntegerField(
+        min_value=0, max_value=MAX_POSITION, initial=0, help_text="Lower numbers come first in the group."
+    )
     showcase = forms.BooleanField(required=False, initial=True, label="Show on the public status page")
     only_show_if_degraded = forms.BooleanField(
         required=False, label="Show publicly only while it is not operational"
     )
-    start_date = forms.DateField(
+    start_date = DateFormField(
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         label="Count uptime from",

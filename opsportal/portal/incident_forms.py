@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from oncall.models import Team
-from opsportal.core.fields import BodyFormField, LineFormField
+from opsportal.core.fields import BodyFormField, DateFormField, LineFormField
 from opsportal.core.text import BODY_MAX, DOCUMENT_MAX, LINE_MAX, NOTE_MAX, TITLE_MAX
 from opsportal.incidents.lifecycle import PUBLIC_STATUSES, IncidentStatus
 from opsportal.incidents.models import ActionItem, Incident, IncidentRole, Postmortem, Severity
@@ -19,6 +19,7 @@ from statuspage.models import Component, ComponentStatus
 
 IMPACT_CHOICES = [(value, label) for value, label in ComponentStatus.choices if value != "operational"]
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+MAX_SLA_MINUTES = 366 * 24 * 60  # a target past a year is no target
 
 
 def _staff_users():
@@ -51,8 +52,8 @@ class IncidentFilterForm(forms.Form):
     component = forms.ModelChoiceField(
         queryset=Component.objects.all(), required=False, empty_label="Any component"
     )
-    since = forms.DateField(required=False, widget=DATE_INPUT, label="Started from")
-    until = forms.DateField(required=False, widget=DATE_INPUT, label="Started until")
+    since = DateFormField(required=False, widget=DATE_INPUT, label="Started from")
+    until = DateFormField(required=False, widget=DATE_INPUT, label="Started until")
 
     def filters(self) -> IncidentFilters:
         data = self.cleaned_data if self.is_valid() else {}
@@ -223,7 +224,7 @@ class PostmortemStatusForm(forms.Form):
 class ActionItemForm(forms.Form):
     title = LineFormField(max_length=TITLE_MAX)
     owner = StaffChoiceField(queryset=_staff_users(), required=False, empty_label="Nobody yet")
-    due_date = forms.DateField(required=False, widget=DATE_INPUT)
+    due_date = DateFormField(required=False, widget=DATE_INPUT)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -239,8 +240,8 @@ PERIOD_CHOICES = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 
 
 class MetricsPeriodForm(forms.Form):
     period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, initial="30")
-    since = forms.DateField(required=False, widget=DATE_INPUT, label="From")
-    until = forms.DateField(required=False, widget=DATE_INPUT, label="Until (inclusive)")
+    since = DateFormField(required=False, widget=DATE_INPUT, label="From")
+    until = DateFormField(required=False, widget=DATE_INPUT, label="Until (inclusive)")
 
     def clean(self):
         data = super().clean()
@@ -264,6 +265,6 @@ class MetricsPeriodForm(forms.Form):
 
 
 class SeverityPolicyForm(forms.Form):
-    detect_minutes = forms.IntegerField(label="Detect (minutes)")
-    respond_minutes = forms.IntegerField(label="Respond (minutes)")
-    resolve_minutes = forms.IntegerField(label="Resolve (minutes)")
+    detect_minutes = forms.IntegerField(label="Detect (minutes)", min_value=0, max_value=MAX_SLA_MINUTES)
+    respond_minutes = forms.IntegerField(label="Respond (minutes)", min_value=0, max_value=MAX_SLA_MINUTES)
+    resolve_minutes = forms.IntegerField(label="Resolve (minutes)", min_value=0, max_value=MAX_SLA_MINUTES)

@@ -11,15 +11,15 @@ from django import forms
 from django.utils import timezone
 
 from opsportal.changes.lifecycle import MaintenanceStatus
-from opsportal.core.fields import BodyFormField, LineFormField
+from opsportal.core.fields import BodyFormField, InstantFormField, LineFormField
 from opsportal.core.text import BODY_MAX, TITLE_MAX
 from statuspage.models import Component
 
 UTC_HELP = "UTC, not your local time."
 
 
-class UTCDateTimeField(forms.DateTimeField):
-    """A datetime-local input read and written in UTC."""
+class UTCDateTimeField(InstantFormField):
+    """A datetime-local input read and written in UTC, within the years opsportal accepts."""
 
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 

@@ -12,7 +12,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from oncall.models import TurnUnit
-from opsportal.core.fields import LineFormField
+from oncall.rotation import MAX_TURN_HOURS
+from opsportal.core.bounds import MAX_POSITION
+from opsportal.core.fields import DateFormField, LineFormField
 from opsportal.core.text import NAME_MAX, TITLE_MAX
 from opsportal.portal.maintenance_forms import PanelForm, UTCDateTimeField
 
@@ -66,19 +68,22 @@ class LayerForm(PanelForm):
     id_prefix = "layer"
     name = LineFormField(max_length=NAME_MAX)
     position = forms.IntegerField(
-        min_value=0, required=False, help_text="Higher wins where layers overlap. Empty: on top."
+        min_value=0,
+        max_value=MAX_POSITION,
+        required=False,
+        help_text="Higher wins where layers overlap. Empty: on top.",
     )
     participants = LineFormField(
         max_length=1000, help_text="Usernames in rotation order, separated by commas (e.g. rob, ana)."
     )
-    turn_count = forms.IntegerField(min_value=1, initial=1, label="Turn length")
+    turn_count = forms.IntegerField(min_value=1, max_value=MAX_TURN_HOURS, initial=1, label="Turn length")
     turn_unit = forms.ChoiceField(choices=TurnUnit.choices, initial=TurnUnit.WEEKS, label="Unit")
     handoff_time = forms.TimeField(
         initial=datetime.time(9, 0),
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text="Local time in the layer's zone.",
     )
-    start = forms.DateField(
+    start = DateFormField(
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         label="First turn on",
         help_text="Local date in the layer's zone.",

@@ -1,6 +1,6 @@
-"""Every way text gets in is bounded: each model text field, API input serializer field and form field carries a
-maximum length and the control-character rules of opsportal.core.text. Walking them all means a new field cannot
-be forgotten."""
+"""Every way input gets in is bounded: each model text field, API input serializer field and form field carries a
+maximum length and the control-character rules of opsportal.core.text; each integer a minimum and a maximum; each
+date the range of opsportal.core.bounds. Walking them all means a new field cannot be forgotten."""
 
 from __future__ import annotations
 
@@ -15,7 +15,14 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from rest_framework import serializers
 
-from opsportal.core.fields import BodyField, BodyFormField, LineField, LineFormField
+from opsportal.core.fields import (
+    BodyField,
+    BodyFormField,
+    LineField,
+    LineFormField,
+    validate_date_in_range,
+    validate_instant_in_range,
+)
 from opsportal.core.serializer_fields import BodySerializerField, LineSerializerField
 from opsportal.core.text import one_line, validate_body, validate_line, xml_safe
 
@@ -123,6 +130,14 @@ def _input_serializer_fields():
     ("name", "field"), list(_input_serializer_fields()), ids=lambda v: v if isinstance(v, str) else ""
 )
 def test_serializer_input_field_is_bounded(name, field):
+    if isinstance(field, serializers.IntegerField):
+        assert field.min_value is not None and field.max_value is not None, (
+            f"{name}: give min_value and max_value"
+        )
+    if isinstance(field, serializers.DateTimeField):
+        assert validate_instant_in_range in field.validators, f"{name}: use InstantInRangeField"
+    elif isinstance(field, serializers.DateField):
+        assert validate_date_in_range in field.validators, f"{name}: use DateInRangeField"
     if isinstance(field, serializers.ListField):
         assert field.max_length, f"{name}: a list input needs max_length"
     if isinstance(field, serializers.CharField):
@@ -147,7 +162,15 @@ def _form_fields():
 @pytest.mark.parametrize(
     ("name", "field"), list(_form_fields()), ids=lambda v: v if isinstance(v, str) else ""
 )
-def test_form_text_field_is_bounded(name, field):
+def test_form_field_is_bounded(name, field):
+    if isinstance(field, forms.IntegerField):
+        assert field.min_value is not None and field.max_value is not None, (
+            f"{name}: give min_value and max_value"
+        )
+    if isinstance(field, forms.DateTimeField):
+        assert validate_instant_in_range in field.validators, f"{name}: use InstantFormField"
+    elif isinstance(field, forms.DateField):
+        assert validate_date_in_range in field.validators, f"{name}: use DateFormField"
     if isinstance(field, forms.CharField) and not isinstance(field, forms.ChoiceField):
         assert field.max_length, f"{name} has no max_length"
         assert isinstance(field, LineFormField | BodyFormField | forms.SlugField), (

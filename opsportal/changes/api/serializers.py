@@ -9,7 +9,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from opsportal.changes.lifecycle import MaintenanceStatus
-from opsportal.core.serializer_fields import BodySerializerField, LineSerializerField
+from opsportal.core.serializer_fields import BodySerializerField, InstantInRangeField, LineSerializerField
 from opsportal.core.text import BODY_MAX, TITLE_MAX
 from statuspage.models import Component
 
@@ -32,8 +32,8 @@ class MaintenanceScheduleInput(serializers.Serializer):
         default=list,
         help_text="Component ids; they show as under maintenance while the window runs",
     )
-    scheduled_for = serializers.DateTimeField(help_text="ISO 8601; without an offset it is read as UTC")
-    scheduled_until = serializers.DateTimeField(help_text="ISO 8601; without an offset it is read as UTC")
+    scheduled_for = InstantInRangeField(help_text="ISO 8601; without an offset it is read as UTC")
+    scheduled_until = InstantInRangeField(help_text="ISO 8601; without an offset it is read as UTC")
 
 
 class MaintenanceTransitionInput(serializers.Serializer):
@@ -48,8 +48,8 @@ class MaintenanceUpdateInput(serializers.Serializer):
 
 
 class MaintenanceRescheduleInput(serializers.Serializer):
-    scheduled_for = serializers.DateTimeField()
-    scheduled_until = serializers.DateTimeField()
+    scheduled_for = InstantInRangeField()
+    scheduled_until = InstantInRangeField()
 
 
 # Outputs

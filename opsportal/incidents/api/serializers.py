@@ -11,7 +11,13 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from oncall.models import Team
-from opsportal.core.serializer_fields import BodySerializerField, LineSerializerField
+from opsportal.core.bounds import MAX_ID
+from opsportal.core.serializer_fields import (
+    BodySerializerField,
+    DateInRangeField,
+    InstantInRangeField,
+    LineSerializerField,
+)
 from opsportal.core.text import BODY_MAX, DOCUMENT_MAX, LINE_MAX, NOTE_MAX, TITLE_MAX
 from opsportal.incidents.lifecycle import PUBLIC_STATUSES, IncidentStatus, public_status
 from opsportal.incidents.models import Incident, IncidentRole, Postmortem, Severity
@@ -35,10 +41,12 @@ def _username_field(**kwargs) -> serializers.SlugRelatedField:
 class IncidentFilterInput(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.values, required=False)
     status = serializers.ChoiceField(choices=STATUS_CHOICES, required=False)
-    team = serializers.IntegerField(min_value=1, required=False, help_text="Team id")
-    component = serializers.IntegerField(min_value=1, required=False, help_text="Component id")
-    since = serializers.DateField(required=False, help_text="Started on or after this day (UTC)")
-    until = serializers.DateField(required=False, help_text="Started on or before this day (UTC)")
+    team = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="Team id")
+    component = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="Component id"
+    )
+    since = DateInRangeField(required=False, help_text="Started on or after this day (UTC)")
+    until = DateInRangeField(required=False, help_text="Started on or before this day (UTC)")
     q = LineSerializerField(
         max_length=TITLE_MAX, required=False, allow_blank=True, help_text="Search titles, summary, INC-n"
     )
@@ -63,8 +71,8 @@ class IncidentDeclareInput(serializers.Serializer):
     team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(), required=False, allow_null=True, default=None
     )
-    started_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    detected_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    started_at = InstantInRangeField(required=False, allow_null=True, default=None)
+    detected_at = InstantInRangeField(required=False, allow_null=True, default=None)
     components = ComponentImpactInput(many=True, required=False, default=list)
     commander = _username_field(required=False, allow_null=True, default=None)
 
@@ -143,7 +151,7 @@ class PostmortemTransitionInput(serializers.Serializer):
 class ActionItemInput(serializers.Serializer):
     title = LineSerializerField(max_length=TITLE_MAX)
     owner = _username_field(required=False, allow_null=True, default=None)
-    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+    due_date = DateInRangeField(required=False, allow_null=True, default=None)
 
 
 # Outputs
