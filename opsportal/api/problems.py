@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from opsportal.api.parsers import BodyTooLarge
 from opsportal.core.exceptions import Conflict
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
@@ -82,6 +85,8 @@ def problem_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(errors)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = BodyTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound("Nothing here with that identifier.")
     elif isinstance(exc, DjangoPermissionDenied):
