@@ -149,3 +149,21 @@ def test_subscriber_sms_shows_where_to_stop_it(
 @pytest.mark.parametrize("before", ["9999-12", "0001-01", "abc", "2026-13"])
 def test_history_with_a_month_out_of_range_answers_400(client, before):
     assert client.get(f"/history/?before={before}").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("channel", "address"),
+    [
+        ("email", "ana@shop.example.com\r\nBcc: all@example.com"),
+        ("email", "ana@shop\x0b.example.com"),
+        ("sms", "+14165550100\x00"),
+        ("webhook", "https://hooks.example.com/\x85status"),
+        ("email", "a" * 600 + "@shop.example.com"),
+    ],
+)
+def test_subscribe_refuses_addresses_with_control_characters(client, api, alice, make_token, channel, address):
+    client.post("/subscribe/", {"channel": channel, "address": address})
+    token = make_token(alice, "subscribers:write")
+    response = api.post("/api/v1/subscribers/", {"channel": channel, "address": address}, token=token)
+    assert response.status_code == 400
+    assert not Subscriber.objects.exists()
