@@ -12,6 +12,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from oncall import rotation
+from oncall.lifecycle import PROPOSED
 from oncall.models import (
     LayerParticipant,
     PersonalFeed,
@@ -23,6 +24,7 @@ from oncall.models import (
     Team,
     TeamMembership,
 )
+from opsportal.core.models import StaffProfile
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -211,14 +213,10 @@ def region_codes_by_team() -> dict[int, set[str]]:
 
 def time_zones_of(usernames) -> dict[str, str]:
     """Each person's own time zone, for night and weekend hours."""
-    from opsportal.core.models import StaffProfile
-
     return dict(
         StaffProfile.objects.filter(user__username__in=usernames).values_list("user__username", "time_zone")
     )
 
 
 def pending_swaps_of(schedule):
-    from oncall.lifecycle import PROPOSED
-
     return swaps_of(schedule).filter(status=PROPOSED)

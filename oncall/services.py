@@ -24,9 +24,9 @@ from oncall.rotation import TurnLength
 from oncall.selectors import restriction_from_json
 from opsportal.core.bounds import DATE_RANGE_TEXT, date_in_range, instant_in_range
 from opsportal.core.exceptions import Conflict
+from opsportal.core.roles import RESPOND
 from opsportal.core.services import audit_record, require_permission, user_or_none
 
-RESPOND = "core.respond"
 # An override or swap longer than a year is a typo, not a plan.
 MAX_COVER = timedelta(days=366)
 LAYER_FIELDS = (

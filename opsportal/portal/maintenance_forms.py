@@ -13,6 +13,7 @@ from django.utils import timezone
 from opsportal.changes.lifecycle import MaintenanceStatus
 from opsportal.core.fields import BodyFormField, InstantFormField, LineFormField
 from opsportal.core.text import BODY_MAX, TITLE_MAX
+from opsportal.portal.forms import PanelForm
 from statuspage.models import Component
 
 UTC_HELP = "UTC, not your local time."
@@ -56,16 +57,6 @@ class ScheduleForm(forms.Form):
     )
     scheduled_for = UTCDateTimeField(label="Starts (UTC)")
     scheduled_until = UTCDateTimeField(label="Ends (UTC)")
-
-
-class PanelForm(forms.Form):
-    """The detail page holds several forms: each gets its own id prefix so labels stay unique."""
-
-    id_prefix = ""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
-        super().__init__(*args, **kwargs)
 
 
 class TransitionForm(PanelForm):

@@ -16,7 +16,8 @@ from oncall.rotation import MAX_TURN_HOURS
 from opsportal.core.bounds import MAX_POSITION
 from opsportal.core.fields import DateFormField, LineFormField
 from opsportal.core.text import NAME_MAX, TITLE_MAX
-from opsportal.portal.maintenance_forms import PanelForm, UTCDateTimeField
+from opsportal.portal.forms import PanelForm
+from opsportal.portal.maintenance_forms import UTCDateTimeField
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 

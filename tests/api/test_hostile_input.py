@@ -13,9 +13,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from oncall import services as oncall_services
 from oncall.models import Team
-from opsportal.api.parsers import MAX_JSON_DEPTH
 from opsportal.api.scopes import ALL_SCOPES
 from opsportal.changes.models import MaintenanceWindow
+from opsportal.core.parsers import MAX_JSON_DEPTH
 from opsportal.core.services import SYSTEM
 from opsportal.incidents import services as incidents
 from statuspage.models import Component

@@ -181,7 +181,7 @@ def test_form_field_is_bounded(name, field):
 def test_form_walk_finds_the_portal_and_public_forms():
     names = {name for name, _ in _form_fields()}
     assert "opsportal.portal.incident_forms.PublicUpdateForm.body" in names
-    assert "statuspage.forms.SubscribeForm.address" in names
+    assert "statuspage.public.forms.SubscribeForm.address" in names
 
 
 # The rules themselves (pure).

@@ -5,6 +5,7 @@ subscriber email and SMS shows where to manage or stop it; out-of-range dates in
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -161,9 +162,34 @@ def test_history_with_a_month_out_of_range_answers_400(client, before):
         ("email", "a" * 600 + "@shop.example.com"),
     ],
 )
-def test_subscribe_refuses_addresses_with_control_characters(client, api, alice, make_token, channel, address):
+def test_subscribe_refuses_addresses_with_control_characters(
+    client, api, alice, make_token, channel, address
+):
     client.post("/subscribe/", {"channel": channel, "address": address})
     token = make_token(alice, "subscribers:write")
     response = api.post("/api/v1/subscribers/", {"channel": channel, "address": address}, token=token)
     assert response.status_code == 400
     assert not Subscriber.objects.exists()
+
+
+def test_maintenance_calendar_drops_control_characters_stored_before_the_rules(client, rob):
+    import icalendar
+
+    from opsportal.changes import services as maintenance
+    from opsportal.changes.models import MaintenanceWindow
+
+    start = timezone.now() + timedelta(days=2)
+    window = maintenance.maintenance_schedule(
+        actor=rob,
+        title="Payouts",
+        body="Pause.",
+        components=[],
+        scheduled_for=start,
+        scheduled_until=start + timedelta(hours=1),
+    )
+    MaintenanceWindow.objects.filter(pk=window.pk).update(title="Payouts\x0bswitch\x1b")
+    response = client.get("/maintenance.ics")
+    assert response.status_code == 200
+    assert not any(ord(c) < 32 and c not in "\r\n\t" for c in response.content.decode())
+    [event] = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+    assert "Payoutsswitch" in str(event["SUMMARY"])
