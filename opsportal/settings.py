@@ -315,6 +315,8 @@ PERIODIC_TASKS = {
     "oncall-handoff-reminders": ("oncall.tasks.send_handoff_reminders", 60.0),
 }
 
+# Request bodies past this are refused: 413 under /api/ (the API's JSON parser applies it too), 400 elsewhere.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["opsportal.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["opsportal.api.permissions.HasTokenScope"],
@@ -322,7 +324,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "opsportal.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["opsportal.core.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "opsportal.core.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,

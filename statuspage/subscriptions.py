@@ -23,6 +23,7 @@ from django.utils.html import escape
 from opsportal.core.exceptions import Conflict
 from opsportal.core.roles import RESPOND
 from opsportal.core.services import SYSTEM, audit_record, user_or_none
+from opsportal.core.text import validate_line
 from opsportal.notifications.models import Delivery
 from opsportal.notifications.services import Recipient, notification_enqueue
 from opsportal.notifications.validation import normalise_email, normalise_phone, validate_webhook_url
@@ -46,6 +47,7 @@ def subscriber_normalise_address(*, channel: str, address: str, resolve: bool = 
             {"channel": f"Choose one of: {', '.join(SubscriberChannel.values)}."}, code="channel"
         )
     try:
+        validate_line(address)  # one line, no control characters: addresses end up in mail headers and URLs
         if channel == SubscriberChannel.EMAIL:
             try:
                 return normalise_email(address)
