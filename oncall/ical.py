@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from oncall import rotation, selectors
-from statuspage.ical import escape_text, fold, utc
+from opsportal.core.icalendar_text import escape_text, fold, utc
 
 PAST, FUTURE = timedelta(days=30), timedelta(days=90)
 PRODID = "-//opsportal//On-call schedule//EN"

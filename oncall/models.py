@@ -8,6 +8,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 
+from oncall import lifecycle
 from opsportal.core.models import validate_time_zone
 
 
@@ -153,10 +154,11 @@ class ScheduleOverride(models.Model):
 
 
 class SwapStatus(models.TextChoices):
-    PROPOSED = "proposed"
-    ACCEPTED = "accepted"
-    DECLINED = "declined"
-    CANCELLED = "cancelled"
+    # The values come from the lifecycle table, so the two can never disagree.
+    PROPOSED = lifecycle.PROPOSED
+    ACCEPTED = lifecycle.ACCEPTED
+    DECLINED = lifecycle.DECLINED
+    CANCELLED = lifecycle.CANCELLED
 
 
 class ShiftSwap(models.Model):

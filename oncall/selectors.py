@@ -8,6 +8,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from oncall import rotation
+from oncall.lifecycle import PROPOSED
 from oncall.models import (
     LayerParticipant,
     PersonalFeed,
@@ -19,6 +20,7 @@ from oncall.models import (
     Team,
     TeamMembership,
 )
+from opsportal.core.models import StaffProfile
 
 
 def regions() -> QuerySet[Region]:
@@ -174,14 +176,10 @@ def regions_of_team_members() -> dict[tuple[int, str], Region]:
 
 def time_zones_of(usernames) -> dict[str, str]:
     """Each person's own time zone, for night and weekend hours."""
-    from opsportal.core.models import StaffProfile
-
     return dict(
         StaffProfile.objects.filter(user__username__in=usernames).values_list("user__username", "time_zone")
     )
 
 
 def pending_swaps_of(schedule):
-    from oncall.lifecycle import PROPOSED
-
     return swaps_of(schedule).filter(status=PROPOSED)

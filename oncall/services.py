@@ -22,9 +22,9 @@ from oncall.models import (
 )
 from oncall.selectors import restriction_from_json
 from opsportal.core.exceptions import Conflict
+from opsportal.core.roles import RESPOND
 from opsportal.core.services import audit_record, require_permission, user_or_none
 
-RESPOND = "core.respond"
 LAYER_FIELDS = (
     "name",
     "position",

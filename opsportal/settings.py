@@ -80,11 +80,14 @@ INSTALLED_APPS = [
     "opsportal.core",
     "opsportal.notifications",
     "statuspage",
+    "statuspage.public",
     "oncall",
     "opsportal.incidents",
     "opsportal.changes",
     "opsportal.api",
     "opsportal.portal",
+    "opsportal.embedded",
+    "opsportal.demo",
 ]
 
 MIDDLEWARE = [
@@ -253,7 +256,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "EXCEPTION_HANDLER": "opsportal.api.problems.problem_exception_handler",
+    "EXCEPTION_HANDLER": "opsportal.core.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
 }

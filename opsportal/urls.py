@@ -6,8 +6,8 @@ from django.urls import include, path, re_path
 from oncall import ical as oncall_ical
 from opsportal.api.views import api_not_found
 from opsportal.core import health
-from statuspage import api_v2_views, feeds, ical, subscription_views
-from statuspage import views as statuspage_views
+from statuspage.public import api_v2_views, feeds, ical, subscription_views
+from statuspage.public import views as statuspage_views
 
 # Statuspage-compatible public JSON; unknown paths under it answer with a problem (and CORS).
 api_v2 = [

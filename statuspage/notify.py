@@ -6,8 +6,10 @@ from __future__ import annotations
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from opsportal.incidents.selectors import public_incident
 from opsportal.notifications.services import notification_enqueue
-from statuspage import v2
+from statuspage import payloads
+from statuspage.selectors import public_component_ids
 from statuspage.subscriptions import subscriber_recipients, subscribers_for_components
 
 
@@ -17,7 +19,7 @@ def _meta() -> dict:
 
 
 def _page() -> dict:
-    status = v2.status()["status"]
+    status = payloads.page_status()
     return {
         "id": settings.STATUSPAGE_ID,
         "status_indicator": status["indicator"],
@@ -45,13 +47,11 @@ def _enqueue(
 
 
 def notify_incident_update(*, incident, update) -> None:
-    from opsportal.incidents.selectors import public_incident
-
     public = public_incident(incident.pk)
     if public is None:
         return
-    ids = v2.public_component_ids()
-    body = v2.incident_object(public, public_component_ids=ids)
+    ids = public_component_ids()
+    body = payloads.incident_object(public, public_component_ids=ids)
     component_ids = sorted(
         {c["component_id"] for c in update.component_statuses}
         | {a.component_id for a in public.affected_components.all()}
@@ -83,13 +83,13 @@ def notify_component_status(*, component, change) -> None:
         "meta": _meta(),
         "page": _page(),
         "component_update": {
-            "created_at": v2.timestamp(change.at),
+            "created_at": payloads.timestamp(change.at),
             "new_status": change.status,
             "old_status": change.previous_status,
             "id": str(change.pk),
             "component_id": str(component.pk),
         },
-        "component": v2.component_object(component),
+        "component": payloads.component_object(component),
     }
     _enqueue(
         kind="component_status",
@@ -132,7 +132,7 @@ def notify_maintenance(*, window, event: str, update=None) -> None:
             "components": [c.name for c in components],
             "window": window,
         },
-        payload={"meta": _meta(), "page": _page(), "incident": v2.maintenance_object(window)},
+        payload={"meta": _meta(), "page": _page(), "incident": payloads.maintenance_object(window)},
         component_ids=[c.pk for c in components],
     )
 

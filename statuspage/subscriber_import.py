@@ -12,10 +12,11 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from opsportal.core.roles import ADMINISTER
 from opsportal.core.services import audit_record, require_permission
 from statuspage.models import Component, Subscriber, SubscriberChannel
 from statuspage.subscriber_selectors import subscribers_for_components  # noqa: F401  (part of this API)
-from statuspage.subscriptions import ADMINISTER, subscriber_normalise_address
+from statuspage.subscriptions import subscriber_normalise_address
 
 MAX_IMPORT_ROWS = 50_000
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from opsportal.core.exceptions import Conflict
+from opsportal.core.roles import RESPOND
 from opsportal.core.services import SYSTEM, audit_record, user_or_none
 from opsportal.notifications.models import Delivery
 from opsportal.notifications.services import Recipient, notification_enqueue
@@ -31,7 +32,6 @@ from statuspage.subscriber_selectors import subscribers_for_components  # noqa: 
 CONFIRM_SALT = "statuspage.subscriber.confirm"
 MANAGE_SALT = "statuspage.subscriber.manage"
 CONFIRM_MAX_AGE = 3 * 24 * 3600  # a confirmation link works for three days
-ADMINISTER = "core.administer"
 # A webhook is disabled when this many of its latest finished deliveries in a row ended dead.
 WEBHOOK_DISABLE_AFTER = 5
 
@@ -399,7 +399,7 @@ def subscriber_resume(*, subscriber: Subscriber, actor=None) -> Subscriber:
     """Send again to a quarantined address (a fixed webhook, a mailbox that works again). Only failures
     after this moment count towards disabling it again. The actor is staff, the partner who owns it,
     or None for someone holding the signed manage link."""
-    if actor is not None and not (actor.has_perm("core.respond") or subscriber.owner_id == actor.pk):
+    if actor is not None and not (actor.has_perm(RESPOND) or subscriber.owner_id == actor.pk):
         raise PermissionDenied("Only staff or the subscription's owner can resume it.")
     subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
     if subscriber.unsubscribed_at is not None:

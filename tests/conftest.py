@@ -46,8 +46,8 @@ def _empty_cache():
     # Tests roll back instead of committing, so on-commit cache invalidation never runs between them.
     from django.core.cache import cache
 
-    from statuspage import cache as public_cache
-    from statuspage import publishing
+    from statuspage.public import cache as public_cache
+    from statuspage.public import publishing
 
     cache.clear()
     public_cache._local.clear()

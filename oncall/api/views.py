@@ -14,7 +14,7 @@ from rest_framework.views import APIView
 from oncall import rotation, selectors, services
 from oncall.api import serializers as s
 from oncall.selectors import regions, teams_with_members
-from opsportal.api.inputs import valid_input
+from opsportal.core.inputs import valid_input
 
 TAG = ["oncall"]
 SCOPE_AREA = "oncall"

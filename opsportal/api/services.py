@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from opsportal.api.models import ApiToken, hash_token
 from opsportal.api.scopes import parse_scopes
+from opsportal.core.roles import ADMINISTER, RESPOND
 from opsportal.core.services import SYSTEM, audit_record, require_permission, user_or_none
 
 TOKEN_PREFIX = "ops_"  # noqa: S105 (a label, not a secret)
@@ -22,9 +23,9 @@ def _check_may_manage(actor, user) -> None:
     if actor is SYSTEM:
         return
     if actor.pk == user.pk:
-        require_permission(actor, "core.respond")
+        require_permission(actor, RESPOND)
     else:
-        require_permission(actor, "core.administer")
+        require_permission(actor, ADMINISTER)
 
 
 @transaction.atomic
@@ -46,7 +47,7 @@ def api_token_create(
         scope_list = parse_scopes(scopes)
     except ValueError as exc:
         raise ValidationError({"scopes": str(exc)}) from None
-    if any(scope.endswith(":write") for scope in scope_list) and not user.has_perm("core.respond"):
+    if any(scope.endswith(":write") for scope in scope_list) and not user.has_perm(RESPOND):
         raise ValidationError(
             {"scopes": f"{user.get_username()} is a viewer; viewers' tokens can only read."}
         )

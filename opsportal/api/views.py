@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from opsportal.api.problems import problem_response
+from opsportal.core.problems import problem_response
 
 
 class TokenInfoSerializer(serializers.Serializer):

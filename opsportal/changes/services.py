@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from opsportal.changes.lifecycle import (
     ACTIVE,
+    RESCHEDULABLE,
     IllegalMaintenanceTransition,
     MaintenanceStatus,
     check_transition,
@@ -17,12 +18,13 @@ from opsportal.changes.lifecycle import (
 from opsportal.changes.models import MaintenanceUpdate, MaintenanceWindow
 from opsportal.core.exceptions import Conflict
 from opsportal.core.live import broadcast_on_commit, staff_group
+from opsportal.core.public_content import public_content_changed
+from opsportal.core.roles import RESPOND
 from opsportal.core.services import audit_record, job_schedule, require_permission, user_or_none
 from statuspage.models import Component, ComponentStatus
-from statuspage.publishing import statuspage_changed
+from statuspage.notify import notify_maintenance
 from statuspage.services import component_set_status
 
-RESPOND = "core.respond"
 DEFAULT_UPDATE_TEXT = {
     MaintenanceStatus.SCHEDULED: "Maintenance has been scheduled.",
     MaintenanceStatus.IN_PROGRESS: "Scheduled maintenance is currently in progress. We will provide updates as necessary.",
@@ -33,15 +35,13 @@ DEFAULT_UPDATE_TEXT = {
 
 
 def _changed(window: MaintenanceWindow, what: str) -> None:
-    statuspage_changed(f"maintenance.{what}")
+    public_content_changed(f"maintenance.{what}")
     broadcast_on_commit(
         staff_group(), {"kind": "maintenance.changed", "maintenance": window.pk, "what": what}
     )
 
 
 def _notify(window: MaintenanceWindow, event: str, update=None) -> None:
-    from statuspage.notify import notify_maintenance
-
     notify_maintenance(window=window, event=event, update=update)
 
 
@@ -129,7 +129,7 @@ def maintenance_reschedule(
 ) -> MaintenanceWindow:
     require_permission(actor, RESPOND)
     window = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
-    if window.status != MaintenanceStatus.SCHEDULED:
+    if window.status not in RESCHEDULABLE:
         raise Conflict("Only a window that has not started can be rescheduled.")
     _check_times(scheduled_for, scheduled_until)
     before = {"scheduled_for": window.scheduled_for, "scheduled_until": window.scheduled_until}

@@ -43,9 +43,9 @@ def _check_channel_layer() -> str:
 
 def _check_broker() -> str:
     if settings.RUNNING_MODE != "production":
-        from opsportal.core.embedded import current_worker
+        from opsportal.core.background import in_process_worker
 
-        worker = current_worker()
+        worker = in_process_worker()
         if worker is None:
             return "ok (in-process, runs inline)"
         if not worker.is_alive():

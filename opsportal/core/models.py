@@ -10,6 +10,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from opsportal.core.roles import Permission
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -27,12 +29,7 @@ class StaffProfile(models.Model):
 
     class Meta:
         # Role capabilities. Groups named after roles hold these (see opsportal.core.roles).
-        permissions = [
-            ("access_portal", "Can use the staff portal (viewer)"),
-            ("respond", "Can act on alerts and incidents (responder)"),
-            ("command_incidents", "Can command incidents (incident commander)"),
-            ("administer", "Can manage staff, tokens and settings (admin)"),
-        ]
+        permissions = [(permission.codename, permission.description) for permission in Permission]
 
     def __str__(self) -> str:
         return f"{self.user} ({self.time_zone})"

@@ -1,8 +1,40 @@
-"""Staff roles: viewer < responder < incident commander < admin, as Django groups holding permissions."""
+"""Staff roles: viewer < responder < incident commander < admin, as Django groups holding permissions.
+
+`Permission` is the one list of what a role can hold; every check (services, views, the API, sockets) names a
+member of it, never a string.
+"""
 
 from __future__ import annotations
 
 from enum import StrEnum
+
+
+class Permission(StrEnum):
+    ACCESS_PORTAL = "core.access_portal"
+    RESPOND = "core.respond"
+    COMMAND_INCIDENTS = "core.command_incidents"
+    ADMINISTER = "core.administer"
+
+    @property
+    def codename(self) -> str:
+        return self.value.split(".", 1)[1]
+
+    @property
+    def description(self) -> str:
+        return PERMISSION_DESCRIPTIONS[self]
+
+
+PERMISSION_DESCRIPTIONS = {
+    Permission.ACCESS_PORTAL: "Can use the staff portal (viewer)",
+    Permission.RESPOND: "Can act on alerts and incidents (responder)",
+    Permission.COMMAND_INCIDENTS: "Can command incidents (incident commander)",
+    Permission.ADMINISTER: "Can manage staff, tokens and settings (admin)",
+}
+# The names checks use.
+ACCESS_PORTAL = Permission.ACCESS_PORTAL
+RESPOND = Permission.RESPOND
+COMMAND_INCIDENTS = Permission.COMMAND_INCIDENTS
+ADMINISTER = Permission.ADMINISTER
 
 
 class Role(StrEnum):
@@ -18,11 +50,11 @@ class Role(StrEnum):
 
 # Each role holds its own permissions plus those of every role below it.
 # Later apps add their model permissions here, so one table says who may do what.
-ROLE_PERMISSIONS: dict[Role, tuple[str, ...]] = {
-    Role.VIEWER: ("core.access_portal",),
-    Role.RESPONDER: ("core.respond",),
-    Role.INCIDENT_COMMANDER: ("core.command_incidents",),
-    Role.ADMIN: ("core.administer",),
+ROLE_PERMISSIONS: dict[Role, tuple[Permission, ...]] = {
+    Role.VIEWER: (ACCESS_PORTAL,),
+    Role.RESPONDER: (RESPOND,),
+    Role.INCIDENT_COMMANDER: (COMMAND_INCIDENTS,),
+    Role.ADMIN: (ADMINISTER,),
 }
 ROLE_ORDER: tuple[Role, ...] = (Role.VIEWER, Role.RESPONDER, Role.INCIDENT_COMMANDER, Role.ADMIN)
 

@@ -17,7 +17,7 @@ from django.utils.module_loading import import_string
 from opsportal.core.context import current_request_id
 from opsportal.core.exceptions import Conflict  # noqa: F401  (re-exported for services)
 from opsportal.core.models import AuditEntry, ScheduledJob
-from opsportal.core.roles import ROLE_ORDER, Role, role_of
+from opsportal.core.roles import ADMINISTER, ROLE_ORDER, Role, role_of
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ def require_permission(actor, permission: str) -> None:
 @transaction.atomic
 def staff_set_role(*, actor, user, role: Role | str | None) -> None:
     """Give a staff member exactly one role (or none, which removes portal access)."""
-    require_permission(actor, "core.administer")
+    require_permission(actor, ADMINISTER)
     new_role = Role(role) if role else None
     if actor is not SYSTEM and user.pk == actor.pk and new_role != Role.ADMIN:
         raise ValidationError("You cannot take the admin role away from yourself; ask another admin.")
@@ -103,7 +103,7 @@ def staff_set_role(*, actor, user, role: Role | str | None) -> None:
 
 @transaction.atomic
 def staff_create(*, actor, username: str, email: str, role: Role | str, full_name: str = "", password=None):
-    require_permission(actor, "core.administer")
+    require_permission(actor, ADMINISTER)
     User = get_user_model()
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": "A staff member with this username already exists."})

@@ -13,6 +13,7 @@ from itertools import islice
 from django.db import connection, transaction
 from django.utils import timezone
 
+from opsportal.core.roles import ADMINISTER
 from opsportal.core.services import audit_record, require_permission
 from opsportal.notifications.models import Channel, Delivery, Message
 
@@ -160,7 +161,7 @@ def _start_delivery() -> None:
 
 def message_cancel(*, actor, message: Message) -> int:
     """Cancel every delivery of `message` still waiting; ones already being sent finish. Returns how many."""
-    require_permission(actor, "core.administer")
+    require_permission(actor, ADMINISTER)
     with transaction.atomic():
         cancelled = message.deliveries.filter(status=Delivery.Status.PENDING).update(
             status=Delivery.Status.CANCELLED, next_attempt_at=timezone.now()
@@ -175,7 +176,7 @@ def message_cancel(*, actor, message: Message) -> int:
 def delivery_retry(*, actor, delivery: Delivery) -> bool:
     """Send a dead or cancelled delivery again, with a fresh allowance of attempts and the SAME idempotency
     key, so a webhook receiver that did get it can drop the copy. False when it was not dead or cancelled."""
-    require_permission(actor, "core.administer")
+    require_permission(actor, ADMINISTER)
     with transaction.atomic():
         retried = Delivery.objects.filter(
             pk=delivery.pk, status__in=[Delivery.Status.DEAD, Delivery.Status.CANCELLED]

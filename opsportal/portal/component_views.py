@@ -10,13 +10,11 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from opsportal.core.forms import add_service_errors
+from opsportal.core.roles import ADMINISTER, RESPOND
 from opsportal.portal import component_forms as f
 from opsportal.portal.access import staff_required
 from statuspage import selectors, services
 from statuspage.models import Component, ComponentGroup, ComponentStatus
-
-RESPOND = "core.respond"
-ADMINISTER = "core.administer"
 
 
 def _row_context(request, component: Component, *, error: str = "") -> dict:

@@ -7,6 +7,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.contrib.auth import get_user_model
 
 from opsportal.core.live import staff_group, user_group
+from opsportal.core.roles import ACCESS_PORTAL
 from opsportal.incidents.models import Incident
 from opsportal.incidents.services import incident_group
 
@@ -22,7 +23,7 @@ def _may_follow(user, incident_id: int) -> bool:
     fresh = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
     return (
         fresh is not None
-        and fresh.has_perm("core.access_portal")
+        and fresh.has_perm(ACCESS_PORTAL)
         and Incident.objects.filter(pk=incident_id).exists()
     )
 
@@ -39,7 +40,7 @@ class PortalConsumer(AsyncJsonWebsocketConsumer):
             await self.accept()
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
-        allowed = await database_sync_to_async(user.has_perm)("core.access_portal")
+        allowed = await database_sync_to_async(user.has_perm)(ACCESS_PORTAL)
         if not allowed:
             await self.accept()
             await self.close(code=CLOSE_FORBIDDEN)

@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from opsportal.core.exceptions import Conflict
+from opsportal.core.roles import ADMINISTER
 from opsportal.notifications import selectors, services
 from opsportal.notifications.models import Channel, Delivery, Message
 from opsportal.portal.access import staff_required
@@ -55,7 +56,7 @@ def message_progress(request, message_id: int):
 
 
 @require_POST
-@staff_required("core.administer")
+@staff_required(ADMINISTER)
 def delivery_retry(request, delivery_id: int):
     delivery = get_object_or_404(Delivery, pk=delivery_id)
     try:
@@ -71,7 +72,7 @@ def delivery_retry(request, delivery_id: int):
 
 
 @require_POST
-@staff_required("core.administer")
+@staff_required(ADMINISTER)
 def message_cancel(request, message_id: int):
     message = get_object_or_404(Message, pk=message_id)
     try:

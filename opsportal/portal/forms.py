@@ -37,3 +37,15 @@ class StaffRoleForm(forms.Form):
 
 class LiveCheckForm(forms.Form):
     delay_seconds = forms.IntegerField(min_value=0, max_value=300, initial=5, label="Fire in (seconds)")
+
+
+class PanelForm(forms.Form):
+    """A page that holds several forms (the war room, a maintenance window, a schedule) gives each its own id
+    prefix, so labels stay unique."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        if self.id_prefix:
+            kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)

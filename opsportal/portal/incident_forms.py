@@ -9,10 +9,11 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from oncall.models import Team
-from opsportal.incidents.lifecycle import PUBLIC_STATUSES, IncidentStatus
+from opsportal.incidents.lifecycle import ACTIVE, PUBLIC_STATUSES, IncidentStatus
 from opsportal.incidents.models import ActionItem, Incident, IncidentRole, Postmortem, Severity
 from opsportal.incidents.postmortems import EDITABLE_FIELDS
 from opsportal.incidents.selectors import IncidentFilters
+from opsportal.portal.forms import PanelForm
 from statuspage.models import Component, ComponentStatus
 
 IMPACT_CHOICES = [(value, label) for value, label in ComponentStatus.choices if value != "operational"]
@@ -21,17 +22,6 @@ DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 
 def _staff_users():
     return get_user_model().objects.filter(is_active=True).order_by("username")
-
-
-class PanelForm(forms.Form):
-    """Several of these share the command page: each gets its own id prefix so labels stay unique."""
-
-    id_prefix = ""
-
-    def __init__(self, *args, **kwargs):
-        if self.id_prefix:
-            kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
-        super().__init__(*args, **kwargs)
 
 
 class StaffChoiceField(forms.ModelChoiceField):
@@ -174,9 +164,7 @@ class MergeForm(PanelForm):
     def __init__(self, *args, incident: Incident | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         # Offer active incidents; the service still refuses a finished one that slips through.
-        others = Incident.objects.filter(
-            status__in=["triage", "investigating", "identified", "monitoring"]
-        ).order_by("-started_at")
+        others = Incident.objects.filter(status__in=ACTIVE).order_by("-started_at")
         if incident is not None:
             others = others.exclude(pk=incident.pk)
         self.fields["into"].queryset = others

@@ -11,6 +11,7 @@ from django import forms
 from django.utils import timezone
 
 from opsportal.changes.lifecycle import MaintenanceStatus
+from opsportal.portal.forms import PanelForm
 from statuspage.models import Component
 
 UTC_HELP = "UTC, not your local time."
@@ -54,16 +55,6 @@ class ScheduleForm(forms.Form):
     )
     scheduled_for = UTCDateTimeField(label="Starts (UTC)")
     scheduled_until = UTCDateTimeField(label="Ends (UTC)")
-
-
-class PanelForm(forms.Form):
-    """The detail page holds several forms: each gets its own id prefix so labels stay unique."""
-
-    id_prefix = ""
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
-        super().__init__(*args, **kwargs)
 
 
 class TransitionForm(PanelForm):

@@ -12,7 +12,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from oncall.models import TurnUnit
-from opsportal.portal.maintenance_forms import PanelForm, UTCDateTimeField
+from opsportal.portal.forms import PanelForm
+from opsportal.portal.maintenance_forms import UTCDateTimeField
 
 WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
 

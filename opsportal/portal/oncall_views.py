@@ -20,12 +20,11 @@ from django.views.decorators.http import require_POST
 
 from oncall import rotation, selectors, services
 from oncall.models import Region, Schedule
-from opsportal.core.exceptions import Conflict
-from opsportal.core.forms import add_service_errors
+from opsportal.core.forms import form_apply
+from opsportal.core.roles import RESPOND
 from opsportal.portal import oncall_forms as f
 from opsportal.portal.access import staff_required
 
-RESPOND = "core.respond"
 GAP_HORIZON = timedelta(days=30)
 DAY = timedelta(days=1)
 
@@ -217,18 +216,10 @@ def _act(request, slug: str, *, form_name: str, form, apply: Callable[[Schedule,
     """Run one action: 400 with form errors for bad shape or meaning, 409 for a conflict (PermissionDenied goes
     on to the 403 page); on success back to the schedule's page."""
     schedule = selectors.schedule_or_404(slug)
-    status = 400
-    if form.is_valid():
-        try:
-            done = apply(schedule, form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except Conflict as exc:
-            form.add_error(None, str(exc))
-            status = 409
-        else:
-            messages.success(request, done)
-            return redirect("portal:oncall_schedule", slug=slug)
+    done, status = form_apply(form, lambda data: apply(schedule, data))
+    if status == 200:
+        messages.success(request, done)
+        return redirect("portal:oncall_schedule", slug=slug)
     return render(
         request,
         "portal/oncall/detail.html",

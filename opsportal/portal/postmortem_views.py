@@ -11,12 +11,11 @@ from django.views.decorators.http import require_POST
 
 from opsportal.core.exceptions import Conflict
 from opsportal.core.forms import add_service_errors
+from opsportal.core.roles import RESPOND
 from opsportal.incidents import postmortems
 from opsportal.incidents.models import ActionItem, Incident, Postmortem
 from opsportal.portal import incident_forms as f
 from opsportal.portal.access import staff_required
-
-RESPOND = "core.respond"
 
 
 def _postmortem_page(request, incident, *, form=None, item_form=None, error=None, status=200):

@@ -11,6 +11,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from opsportal.core.roles import ADMINISTER
 from opsportal.core.services import audit_record
 from opsportal.portal import subscriber_forms as f
 from opsportal.portal.access import staff_required
@@ -18,7 +19,6 @@ from statuspage.models import SubscriberChannel, SubscriberStatus
 from statuspage.subscriber_import import subscriber_import_csv
 from statuspage.subscriber_selectors import subscriber_counts, subscriber_list
 
-ADMINISTER = "core.administer"
 PAGE_SIZE = 100
 EXPORT_COLUMNS = [
     "id",

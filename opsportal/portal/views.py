@@ -18,7 +18,7 @@ from opsportal.api.selectors import api_tokens_visible_to
 from opsportal.api.services import api_token_create, api_token_revoke
 from opsportal.core import selectors as core_selectors
 from opsportal.core.forms import add_service_errors
-from opsportal.core.roles import role_of
+from opsportal.core.roles import ADMINISTER, RESPOND, role_of
 from opsportal.core.services import job_schedule, staff_set_role
 from opsportal.incidents.selectors import IncidentFilters, incidents_list
 from opsportal.portal.access import staff_required
@@ -62,7 +62,7 @@ def live_check(request):
 def api_tokens(request):
     created_plaintext = None
     form = ApiTokenForm()
-    may_create = request.user.has_perm("core.respond")
+    may_create = request.user.has_perm(RESPOND)
     if request.method == "POST":
         form = ApiTokenForm(request.POST)
         if not may_create:
@@ -102,7 +102,7 @@ def api_tokens(request):
 
 
 @require_POST
-@staff_required("core.respond")
+@staff_required(RESPOND)
 def api_token_revoke_view(request, token_id: int):
     token = get_object_or_404(api_tokens_visible_to(request.user), pk=token_id)
     api_token_revoke(actor=request.user, token=token)
@@ -116,7 +116,7 @@ def api_token_revoke_view(request, token_id: int):
     return redirect("portal:api_tokens")
 
 
-@staff_required("core.administer")
+@staff_required(ADMINISTER)
 def staff(request):
     members = core_selectors.staff_members()
     rows = [{"user": member, "role": role_of(member)} for member in members]
@@ -124,7 +124,7 @@ def staff(request):
 
 
 @require_POST
-@staff_required("core.administer")
+@staff_required(ADMINISTER)
 def staff_role(request, user_id: int):
     member = get_object_or_404(get_user_model(), pk=user_id, is_active=True)
     form = StaffRoleForm(request.POST)
@@ -150,7 +150,7 @@ def staff_role(request, user_id: int):
     return redirect("portal:staff")
 
 
-@staff_required("core.administer")
+@staff_required(ADMINISTER)
 def audit_log(request):
     action = request.GET.get("action", "")
     actor = request.GET.get("actor", "")

@@ -8,7 +8,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from opsportal.api.inputs import valid_input
+from opsportal.core.inputs import valid_input
 from statuspage import subscriptions
 from statuspage.models import SubscriberChannel
 from statuspage.subscriber_selectors import (
