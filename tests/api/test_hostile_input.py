@@ -10,7 +10,7 @@ from datetime import date, time
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from opsportal.api.scopes import ALL_SCOPES
+from opsportal.core.scopes import ALL_SCOPES
 
 from oncall import services as oncall_services
 from oncall.models import Team
