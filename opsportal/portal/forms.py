@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django import forms
 
-from opsportal.api.scopes import ALL_SCOPES
 from opsportal.core.fields import LineFormField
 from opsportal.core.roles import ROLE_ORDER
+from opsportal.core.scopes import ALL_SCOPES
 from opsportal.core.text import NAME_MAX
 
 EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "Never")]

@@ -10,10 +10,10 @@ from datetime import date, time
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
+from opsportal.api.scopes import ALL_SCOPES
 
 from oncall import services as oncall_services
 from oncall.models import Team
-from opsportal.api.scopes import ALL_SCOPES
 from opsportal.changes.models import MaintenanceWindow
 from opsportal.core.parsers import MAX_JSON_DEPTH
 from opsportal.core.services import SYSTEM

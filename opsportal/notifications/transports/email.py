@@ -14,6 +14,7 @@ from django.core.mail.message import sanitize_address
 from django.core.mail.utils import DNS_NAME
 from django.utils.html import escape
 
+from opsportal.core.startup import NON_DELIVERING_EMAIL_BACKENDS
 from opsportal.core.text import one_line
 from opsportal.notifications.transports.base import PermanentError, TransientError, Transport
 
@@ -65,6 +66,9 @@ class EmailTransport(Transport):
         self._templates: dict[tuple[int, bool], bytes] = {}
 
     def open(self) -> None:
+        if settings.EMAIL_BACKEND in NON_DELIVERING_EMAIL_BACKENDS and not settings.NOTIFICATIONS_CONSOLE:
+            # Settings refuse to start like this; an email that went nowhere is never marked sent.
+            raise TransientError("No SMTP server is configured (EMAIL_HOST).")
         self.connection = get_connection(fail_silently=False)
         try:
             self.connection.open()
