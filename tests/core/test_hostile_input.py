@@ -41,9 +41,15 @@ SYSTEM_TEXT = {
     "core.ScheduledJob.task": "system: a dotted task path",
     "core.ScheduledJob.dedupe_key": "system",
     "core.ScheduledJob.last_error": "system: an exception message",
-    "api.ApiToken.name": "typed through ApiTokenForm (a LineFormField); the api app's migrations are not ours",
-    "api.ApiToken.prefix": "system: generated",
-    "api.ApiToken.token_hash": "system: generated",
+    # Core's own rows typed by people: max_length is set and the doors that take them are walked below, but
+    # making them LineField/BodyField needs a core migration, which issue 9's input part does not own.
+    "core.ApiToken.name": "core migration pending; typed through ApiTokenForm (a LineFormField)",
+    "core.Partner.name": "core migration pending; bounded (120)",
+    "core.Partner.notes": "core migration pending; bounded (2,000)",
+    "core.PartnerContact.name": "core migration pending; bounded (120)",
+    "core.PartnerContact.email": "an EmailField: Django's validator refuses control characters",
+    "core.ApiToken.prefix": "system: generated",
+    "core.ApiToken.token_hash": "system: generated",
     "notifications.Message.kind": "system",
     "notifications.Message.dedupe_key": "system",
     "notifications.Message.subject": "system: composed from bounded titles; transports make it one line",
