@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 
 from oncall import rotation, selectors, services
 from oncall.models import Region, Schedule
+from opsportal.core.bounds import date_param
 from opsportal.core.forms import form_apply
 from opsportal.core.roles import RESPOND
 from opsportal.portal import oncall_forms as f
@@ -53,8 +54,9 @@ class RegionNow:
     holds: list[ScheduleNow]  # schedules whose on-call person is in this region now
 
 
-def _schedule_now(schedule: Schedule, now: datetime, region_of: dict[tuple[int, str], Region]) -> ScheduleNow:
-    engine = selectors.rotation_schedule(schedule)
+def _schedule_now(
+    schedule: Schedule, engine: rotation.Schedule, now: datetime, region_of: dict[tuple[int, str], Region]
+) -> ScheduleNow:
     on_call = rotation.on_call_at(engine, now)
     handoff = rotation.next_handoff(engine, now)
     current = rotation.final_schedule(engine, now, now + timedelta(seconds=1))
@@ -82,7 +84,9 @@ def oncall_board(request):
     now = timezone.now()
     schedules = list(selectors.schedules_for_engine(overrides_ending_after=now).order_by("name", "pk"))
     region_of = selectors.regions_of_team_members()
-    rows = [_schedule_now(schedule, now, region_of) for schedule in schedules]
+    rows, broken = selectors.each_schedule(
+        schedules, lambda schedule, engine: _schedule_now(schedule, engine, now, region_of)
+    )
     teams: dict[int, dict] = {}
     for row in sorted(rows, key=lambda row: (row.schedule.team.name, row.schedule.name)):
         teams.setdefault(row.schedule.team_id, {"team": row.schedule.team, "rows": []})["rows"].append(row)
@@ -103,6 +107,7 @@ def oncall_board(request):
             "regions": regions,
             "teams": list(teams.values()),
             "horizon_days": GAP_HORIZON.days,
+            "broken": broken,
         },
     )
 
@@ -114,9 +119,10 @@ def _period(request) -> tuple[str, date, date]:
     """(view, first day, day after the last) from ?view=week|month&start=YYYY-MM-DD, in UTC days."""
     view = "month" if request.GET.get("view") == "month" else "week"
     try:
-        anchor = date.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
-        anchor = timezone.now().astimezone(UTC).date()
+        anchor = date_param(request.GET.get("start"))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    anchor = anchor or timezone.now().astimezone(UTC).date()
     if view == "month":
         first = anchor.replace(day=1)
         return view, first, first + timedelta(days=calendar.monthrange(first.year, first.month)[1])
@@ -180,8 +186,13 @@ def _fairness(engine: rotation.Schedule, first: date, last: date) -> rotation.Fa
 
 def _detail_context(request, slug: str, **forms) -> dict:
     schedule = selectors.schedule_detail(slug)
-    engine = selectors.rotation_schedule(schedule)
     view, first, last = _period(request)
+    # A schedule whose rows the engine cannot read still shows its layers and forms (to fix it), with the problem.
+    answers, broken = selectors.each_schedule(
+        [schedule],
+        lambda _, engine: (_timeline(schedule, engine, first, last), _fairness(engine, first, last)),
+    )
+    days, fairness = answers[0] if answers else ([], None)
     previous = first - timedelta(days=7) if view == "week" else (first - DAY).replace(day=1)
     swaps = list(selectors.pending_swaps_of(schedule))
     context = {
@@ -192,8 +203,9 @@ def _detail_context(request, slug: str, **forms) -> dict:
         "last": last - DAY,
         "previous": previous,
         "following": last,
-        "days": _timeline(schedule, engine, first, last),
-        "fairness": _fairness(engine, first, last),
+        "days": days,
+        "fairness": fairness,
+        "broken": broken,
         "ical_url": request.build_absolute_uri(
             reverse("oncall_schedule_ics", kwargs={"slug": schedule.slug, "token": schedule.ical_token})
         ),
