@@ -3,12 +3,14 @@ Reads need subscribers:read, writes subscribers:write."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import exceptions, generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from opsportal.core.inputs import valid_input
+from opsportal.core.rate_limits import over_hourly_limit, seconds_until_next_window
 from opsportal.core.serializer_fields import LineSerializerField
 from statuspage import subscriptions
 from statuspage.models import SubscriberChannel
@@ -97,6 +99,17 @@ class SubscriberListView(generics.GenericAPIView):
     )
     def post(self, request):
         data = valid_input(SubscriberCreateInput, request.data)
+        # Each email or SMS sign-up mails a stranger: cap how many one account can ask for in an hour (counted
+        # whether or not the address was known, so the limit says nothing about who subscribes).
+        if data["channel"] != SubscriberChannel.WEBHOOK and over_hourly_limit(
+            kind="api-confirmations",
+            key=str(request.user.pk),
+            limit=int(getattr(settings, "SUBSCRIBE_API_CONFIRMATIONS_PER_HOUR", 100)),
+        ):
+            raise exceptions.Throttled(
+                wait=seconds_until_next_window(),
+                detail="This account asked too many people to confirm in the last hour. Try again later.",
+            )
         subscriber = subscriptions.subscriber_subscribe_for_partner(actor=request.user, **data)
         if subscriber is not None:
             subscriber = partner_subscriber_or_404(request.user, subscriber.pk)

@@ -7,11 +7,7 @@ know, so they need no CSRF token either (and one-click unsubscribe, RFC 8058, mu
 
 from __future__ import annotations
 
-import hashlib
-import time
-
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.utils import timezone
@@ -22,11 +18,10 @@ from django.views.decorators.http import require_http_methods
 from opsportal.core.client_address import UNKNOWN, client_address
 from opsportal.core.exceptions import Conflict
 from opsportal.core.forms import add_service_errors, refusal_text
+from opsportal.core.rate_limits import over_hourly_limit, seconds_until_next_window
 from statuspage import subscriptions
 from statuspage.public.cache import cached_public_response
 from statuspage.public.forms import ManageSubscriptionForm, SubscribeForm
-
-RATE_WINDOW_SECONDS = 3600
 
 
 def _limit(name: str, default: int) -> int:
@@ -34,19 +29,7 @@ def _limit(name: str, default: int) -> int:
 
 
 def _over_limit(kind: str, key: str, limit: int) -> bool:
-    """Count one attempt in this hour's fixed window; True once past the limit. Counters live in the
-    shared cache, so every process (and every server) counts together."""
-    bucket = int(time.time() // RATE_WINDOW_SECONDS)
-    # Hash the key: no email addresses or phone numbers in cache keys.
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    counter = f"statuspage:subscribe:{kind}:{digest}:{bucket}"
-    cache.add(counter, 0, RATE_WINDOW_SECONDS + 60)
-    try:
-        count = cache.incr(counter)
-    except ValueError:  # expired between add and incr
-        cache.set(counter, 1, RATE_WINDOW_SECONDS + 60)
-        count = 1
-    return count > limit
+    return over_hourly_limit(kind=kind, key=key, limit=limit)
 
 
 def _page(request, template: str, context: dict | None = None, *, status: int = 200):
@@ -55,7 +38,7 @@ def _page(request, template: str, context: dict | None = None, *, status: int = 
 
 def _too_many(request, detail: str):
     response = _page(request, "statuspage/subscribe_limited.html", {"detail": detail}, status=429)
-    response["Retry-After"] = str(RATE_WINDOW_SECONDS - int(time.time()) % RATE_WINDOW_SECONDS)
+    response["Retry-After"] = str(seconds_until_next_window())
     return response
 
 

@@ -203,3 +203,18 @@ def test_a_webhook_url_with_whitespace_or_control_characters_is_refused(api, rob
     response = api.post(URL, {"channel": "webhook", "address": address}, token=token)
     assert response.status_code == 400, response.content
     assert not Subscriber.objects.exists()
+
+
+def test_one_account_cannot_mail_confirmations_to_any_number_of_strangers(api, rob, make_token, settings):
+    settings.SUBSCRIBE_API_CONFIRMATIONS_PER_HOUR = 2
+    token = make_token(rob, "subscribers:write")
+    Subscriber.objects.create(channel="email", address="known@shop.example", confirmed_at=timezone.now())
+    # Known or new, each ask counts the same, so the limit reveals nothing about who subscribes.
+    for address in ("known@shop.example", "new@shop.example"):
+        assert api.post(URL, {"channel": "email", "address": address}, token=token).status_code == 202
+    refused = api.post(URL, {"channel": "sms", "address": "+14165550100"}, token=token)
+    assert refused.status_code == 429 and refused["Retry-After"]
+    assert refused["Content-Type"] == "application/problem+json"
+    assert not Subscriber.objects.filter(channel="sms").exists()
+    hook = {"channel": "webhook", "address": "https://93.184.215.14/hook"}
+    assert api.post(URL, hook, token=token).status_code == 201  # a partner's own endpoint mails nobody
