@@ -103,7 +103,10 @@ def api_token_create(
 
 @transaction.atomic
 def api_token_revoke(*, actor, token: ApiToken) -> ApiToken:
-    token = ApiToken.objects.select_for_update().select_related("user", "partner").get(pk=token.pk)
+    # Lock only the token's row: PostgreSQL refuses FOR UPDATE on the nullable side of the partner join.
+    token = (
+        ApiToken.objects.select_for_update(of=("self",)).select_related("user", "partner").get(pk=token.pk)
+    )
     _check_may_manage(actor, token.user, token.partner)
     if token.revoked_at is not None:
         return token
