@@ -21,7 +21,7 @@ from opsportal.core.exceptions import Conflict
 from opsportal.core.live import broadcast_on_commit, staff_group
 from opsportal.core.public_content import public_content_changed
 from opsportal.core.roles import RESPOND
-from opsportal.core.services import audit_record, job_schedule, require_permission, user_or_none
+from opsportal.core.services import SYSTEM, audit_record, job_schedule, require_permission, user_or_none
 from statuspage.models import Component, ComponentStatus
 from statuspage.notify import notify_maintenance
 from statuspage.services import component_set_status
@@ -223,8 +223,6 @@ def maintenance_post_update(*, actor, window: MaintenanceWindow, body: str) -> M
 
 def maintenance_start_if_due(*, window_id: int, now: datetime | None = None) -> bool:
     """Timers and the sweep call this; it does nothing unless the window is scheduled and due."""
-    from opsportal.core.services import SYSTEM
-
     now = now or timezone.now()
     window = MaintenanceWindow.objects.filter(
         pk=window_id, status=MaintenanceStatus.SCHEDULED, scheduled_for__lte=now
@@ -239,8 +237,6 @@ def maintenance_start_if_due(*, window_id: int, now: datetime | None = None) -> 
 
 
 def maintenance_complete_if_due(*, window_id: int, now: datetime | None = None) -> bool:
-    from opsportal.core.services import SYSTEM
-
     now = now or timezone.now()
     window = MaintenanceWindow.objects.filter(
         pk=window_id, status__in=[s.value for s in ACTIVE], scheduled_until__lte=now

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from opsportal.core.exceptions import Conflict
@@ -38,6 +39,7 @@ from opsportal.incidents.models import (
     SeverityPolicy,
     TimelineEvent,
 )
+from opsportal.notifications.services import Recipient, notification_enqueue
 from statuspage.models import Component, ComponentStatus
 from statuspage.notify import notify_incident_update
 from statuspage.services import component_set_status
@@ -87,10 +89,6 @@ def _announce(incident, what: str, message: str | None = None) -> None:
 
 def _tell_in_app(user, incident: Incident, text: str, *, dedupe_key: str) -> None:
     """An in-app notification through the outbox, so a page that was closed still finds it in the log."""
-    from django.urls import reverse
-
-    from opsportal.notifications.services import Recipient, notification_enqueue
-
     url = reverse("portal:incident_detail", args=[incident.pk])
     notification_enqueue(
         kind="staff_in_app",
