@@ -163,3 +163,36 @@ def test_phone_status_page_fits(browser, live_server_url, demo):
         assert page.js_errors == []
     finally:
         context.close()
+
+
+# Every other portal page: tables that do not stack scroll inside themselves, never the page.
+PORTAL_PAGES = [
+    "/portal/incidents/",
+    "/portal/incidents/declare/",
+    "/portal/maintenance/",
+    "/portal/oncall/checkout-sre-follow-the-sun/",
+    "/portal/components/",
+    "/portal/deliveries/",
+    "/portal/subscribers/",
+    "/portal/metrics/",
+    "/portal/tokens/",
+    "/portal/staff/",
+    "/portal/audit/",
+    "/history/",
+]
+
+
+def test_phone_no_portal_page_scrolls_sideways(browser, live_server_url, demo, session_cookie_for):
+    admin = get_user_model().objects.get(username="ana")
+    context, page = _phone(browser, live_server_url, session_cookie_for(admin))
+    try:
+        wide = {}
+        for path in PORTAL_PAGES:
+            page.goto(path)
+            width = page.evaluate("document.scrollingElement.scrollWidth")
+            if width > page.evaluate("innerWidth"):
+                wide[path] = width
+            assert _header_height(page) <= MAX_HEADER_PX or path == "/history/"
+        assert wide == {}
+    finally:
+        context.close()
