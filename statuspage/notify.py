@@ -122,7 +122,8 @@ def notify_maintenance(*, window, event: str, update=None) -> None:
     components = list(window.components.all())
     _enqueue(
         kind=f"maintenance_{event}",
-        dedupe_key=f"maintenance:{window.pk}:{event}:{update.pk if update else ''}",
+        # A reminder serves one start time: after a reschedule, the reminder for the new start is a new message.
+        dedupe_key=f"maintenance:{window.pk}:{event}:{update.pk if update else window.scheduled_for.isoformat()}",
         subject=subject,
         context={
             "title": window.title,

@@ -16,9 +16,7 @@ def _version() -> int:
     return publishing._read_version()
 
 
-def test_public_update_moving_five_components_bumps_the_version_once(
-    rob, django_capture_on_commit_callbacks
-):
+def test_public_update_moving_five_components_bumps_the_version_once(rob, django_capture_on_commit_callbacks):
     components = [Component.objects.create(name=f"Service {n}") for n in range(5)]
     with django_capture_on_commit_callbacks(execute=True):
         incident = incident_declare(actor=rob, title="Checkout errors", severity="P2")
