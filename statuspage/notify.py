@@ -1,14 +1,18 @@
-"""Tell subscribers: one outbox message per public event, fanned out to every matching subscriber,
-written in the same transaction as the change. Bodies follow Statuspage's subscriber notifications."""
+"""Tell subscribers: one outbox message per public event, written in the same transaction as the change and
+naming its audience (the subscribers of its components); the recipients are expanded after commit, in
+chunks, so the change's transaction stays short. Bodies follow Statuspage's subscriber notifications."""
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from opsportal.notifications.services import notification_enqueue
+from opsportal.notifications.expansion import AudiencePage
+from opsportal.notifications.services import notification_enqueue_for_audience
 from statuspage import v2
 from statuspage.subscriptions import subscriber_recipients, subscribers_for_components
+
+AUDIENCE = "statuspage_subscribers"
 
 
 def _meta() -> dict:
@@ -31,16 +35,30 @@ def _enqueue(
     text = render_to_string("notifications/statuspage_event.txt", context)
     html = render_to_string("notifications/statuspage_event.html", context)
     sms = f"{settings.STATUSPAGE_NAME}: {subject}"
-    # Streamed: a 100,000-subscriber fan-out never holds every subscriber in memory.
-    recipients = subscriber_recipients(subscribers_for_components(component_ids).iterator(chunk_size=2000))
-    return notification_enqueue(
+    return notification_enqueue_for_audience(
         kind=kind,
         dedupe_key=dedupe_key,
         subject=subject,
         text=text,
         html=html,
         payload={"webhook": payload, "sms": sms, "link": context["link"]},
-        recipients=recipients,
+        audience=AUDIENCE,
+        params={"component_ids": sorted(component_ids)},
+    )
+
+
+def subscriber_audience(*, params: dict, after: str, limit: int, as_of) -> AudiencePage:
+    """One chunk of the subscribers of `component_ids`, by id after `after`: those confirmed when the
+    message was written and still reachable now (an unsubscribe meanwhile is honoured)."""
+    subscribers = list(
+        subscribers_for_components(params["component_ids"])
+        .filter(pk__gt=int(after or 0), confirmed_at__lte=as_of)
+        .only("id", "channel", "address")[:limit]
+    )
+    return AudiencePage(
+        recipients=list(subscriber_recipients(subscribers)),
+        cursor=str(subscribers[-1].pk) if subscribers else after,
+        exhausted=len(subscribers) < limit,
     )
 
 

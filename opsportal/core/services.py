@@ -215,3 +215,14 @@ def job_execute(*, job_id: int) -> bool:
         return False
     ScheduledJob.objects.filter(pk=job_id).update(status=ScheduledJob.Status.DONE, finished_at=timezone.now())
     return True
+
+
+def jobs_prune(*, now: datetime | None = None, days: int | None = None) -> int:
+    """Delete timers that finished (done, failed or cancelled) more than JOB_RETENTION_DAYS ago."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.JOB_RETENTION_DAYS if days is None else days)
+    finished = [ScheduledJob.Status.DONE, ScheduledJob.Status.FAILED, ScheduledJob.Status.CANCELLED]
+    deleted, _ = ScheduledJob.objects.filter(status__in=finished, finished_at__lt=cutoff).delete()
+    return deleted

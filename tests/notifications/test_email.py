@@ -58,11 +58,10 @@ def mail_sink(settings):
     controller.stop()
 
 
-def test_email_carries_text_html_and_one_click_unsubscribe(enqueue, mail_sink):
+def test_email_carries_text_html_and_one_click_unsubscribe(enqueue, mail_sink, send_context):
+    send_context["subscriber:1"] = {"unsubscribe_url": "https://status.example.com/u/abc"}
     message = enqueue(
-        Recipient(
-            "email", "ana@shop.example.com", context={"unsubscribe_url": "https://status.example.com/u/abc"}
-        ),
+        Recipient("email", "ana@shop.example.com", ref="subscriber:1"),
         subject="Checkout is degraded",
         text="We are investigating slow checkouts.",
         html="<p>We are investigating <b>slow checkouts</b>.</p>",
@@ -138,15 +137,15 @@ def test_smtp_server_down_retries_every_delivery_of_the_batch(enqueue, settings)
     assert all("SMTP connection" in row.last_error for row in rows)
 
 
-def test_each_recipient_of_a_batch_gets_their_own_to_unsubscribe_link_and_message_id(enqueue, mail_sink):
+def test_each_recipient_of_a_batch_gets_their_own_to_unsubscribe_link_and_message_id(
+    enqueue, mail_sink, send_context
+):
     # The message is built once per batch and personalised per recipient: nothing may leak between them.
+    for name in ("ana", "ben", "chloe"):
+        send_context[f"subscriber:{name}"] = {"unsubscribe_url": f"https://status.example.com/u/{name}"}
     enqueue(
         *(
-            Recipient(
-                "email",
-                f"{name}@shop.example.com",
-                context={"unsubscribe_url": f"https://status.example.com/u/{name}"},
-            )
+            Recipient("email", f"{name}@shop.example.com", ref=f"subscriber:{name}")
             for name in ("ana", "ben", "chloe")
         ),
         html="<p>hi</p>",

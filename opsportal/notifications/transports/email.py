@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import contextlib
 import smtplib
-from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import sanitize_address
-from django.core.mail.utils import DNS_NAME
 
-from opsportal.notifications.transports.base import PermanentError, TransientError, Transport
+from opsportal.notifications.transports.base import (
+    PermanentError,
+    TransientError,
+    Transport,
+    filled,
+    recipient_context,
+)
 
 # Placeholders in the once-built message; plain ASCII tokens that header folding never splits.
 _TO_SLOT = "recipient-slot@opsportal.invalid"
@@ -41,6 +46,13 @@ def _smtp_error(exc: Exception) -> PermanentError | TransientError:
     return TransientError(f"SMTP connection: {type(exc).__name__}: {exc}")
 
 
+def message_id(delivery) -> str:
+    """The same on every attempt (derived from the delivery's idempotency key), so a copy sent again after a
+    crash is recognisably the same email to the receiving server and the reader's client."""
+    domain = urlsplit(settings.PUBLIC_URL).hostname or "opsportal.invalid"
+    return f"<{delivery.idempotency_key}@{domain}>"
+
+
 class EmailTransport(Transport):
     channel = "email"
 
@@ -58,9 +70,10 @@ class EmailTransport(Transport):
             raise TransientError(f"SMTP connection: {type(exc).__name__}: {exc}") from exc
 
     def send(self, delivery) -> None:
-        unsubscribe_url = (delivery.context or {}).get("unsubscribe_url") or ""
+        unsubscribe_url = recipient_context(delivery).get("unsubscribe_url") or ""
         if (
-            isinstance(self.connection, SmtpBackend)
+            not delivery.message.recipient_slots  # bodies with per-recipient slots are built one by one
+            and isinstance(self.connection, SmtpBackend)
             and delivery.address.isascii()
             and unsubscribe_url.isascii()
         ):
@@ -94,7 +107,7 @@ class EmailTransport(Transport):
             self._template(delivery.message, bool(unsubscribe_url))
             .replace(_TO_SLOT.encode(), delivery.address.encode())
             .replace(_UNSUBSCRIBE_SLOT.encode(), unsubscribe_url.encode())
-            .replace(_MSGID_SLOT.encode(), make_msgid(domain=DNS_NAME).encode())
+            .replace(_MSGID_SLOT.encode(), message_id(delivery).encode())
         )
         try:
             if self.connection.connection is None:
@@ -109,21 +122,21 @@ class EmailTransport(Transport):
 
     def _send_built(self, delivery) -> None:
         message = delivery.message
-        headers = {}
-        unsubscribe_url = (delivery.context or {}).get("unsubscribe_url")
+        headers = {"Message-ID": message_id(delivery)}
+        unsubscribe_url = recipient_context(delivery).get("unsubscribe_url")
         if unsubscribe_url:
             headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         email = EmailMultiAlternatives(
             subject=message.subject,
-            body=message.text_body,
+            body=filled(delivery, message.text_body),
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[delivery.address],
             headers=headers,
             connection=self.connection,
         )
         if message.html_body:
-            email.attach_alternative(message.html_body, "text/html")
+            email.attach_alternative(filled(delivery, message.html_body), "text/html")
         try:
             email.send(fail_silently=False)
         except OSError as exc:  # smtplib.SMTPException is an OSError too

@@ -14,6 +14,8 @@ from opsportal.notifications.transports.base import (
     PermanentError,
     TransientError,
     Transport,
+    filled,
+    recipient_context,
     retry_after_from,
 )
 from opsportal.notifications.transports.console import console_write
@@ -60,9 +62,9 @@ def sms_fit(text: str, *, short_url: str = "") -> str:
 
 def sms_text(delivery) -> str:
     message = delivery.message
-    base = (message.payload or {}).get("sms") or message.text_body or message.subject
+    base = filled(delivery, (message.payload or {}).get("sms") or message.text_body or message.subject)
     # A recipient's own link (a confirmation) wins; otherwise the message's page, so every text links somewhere.
-    link = (delivery.context or {}).get("short_url") or (message.payload or {}).get("link", "")
+    link = recipient_context(delivery).get("short_url") or (message.payload or {}).get("link", "")
     return sms_fit(base, short_url=link)
 
 
