@@ -157,3 +157,27 @@ def test_each_recipient_of_a_batch_gets_their_own_to_unsubscribe_link_and_messag
         assert mail["List-Unsubscribe"] == f"<https://status.example.com/u/{address.split('@')[0]}>"
         assert "slot" not in mail.as_string()
     assert len({mail["Message-ID"] for mail in seen.values()}) == 3
+
+
+@pytest.mark.parametrize("slots", [(), ("confirm_url",)], ids=["built-once-per-batch", "built-per-recipient"])
+def test_an_email_sent_again_after_a_lost_outcome_has_the_same_message_id(
+    enqueue, mail_sink, settings, slots
+):
+    from opsportal.notifications.services import notification_enqueue
+
+    settings.PUBLIC_URL = "https://status.example.com"
+    message = notification_enqueue(
+        kind="test",
+        dedupe_key="lost-outcome",
+        subject="Checkout is degraded",
+        text="Details: {{recipient.confirm_url}}",
+        recipients=[Recipient("email", "ana@shop.example.com")],
+        recipient_slots=slots,
+    )
+    deliver_due_batches()
+    row = delivery_of(message)
+    # The worker sent it but died before recording that: the row goes round again.
+    Delivery.objects.filter(pk=row.pk).update(status=Status.PENDING)
+    deliver_due_batches()
+    first, second = (mail for _, mail in mail_sink.messages)
+    assert first["Message-ID"] == second["Message-ID"] == f"<{row.idempotency_key}@status.example.com>"
