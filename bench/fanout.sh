@@ -13,7 +13,7 @@ POOL=${POOL:-prefork}
 CONCURRENCY=${CONCURRENCY:-2}
 BIN=$PWD/.venv/bin
 WORK=$(mktemp -d)
-DB=opsportal_fanout
+DB=${BENCH_DB:-opsportal_fanout}
 CELERY_PID=""
 cleanup() {
     if [ -n "$CELERY_PID" ]; then kill "$CELERY_PID" 2>/dev/null || true; wait "$CELERY_PID" 2>/dev/null || true; fi

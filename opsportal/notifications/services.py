@@ -167,6 +167,7 @@ _COPY_COLUMNS = (
     "next_attempt_at",
     "created_at",
     "last_error",
+    "claimed_by",
 )
 
 
@@ -197,6 +198,7 @@ def _copy_rows(message: Message, dedupe_key: str, chunk: list[Recipient]) -> Non
                         0,
                         now,
                         now,
+                        "",
                         "",
                     )
                 )

@@ -56,6 +56,12 @@ def small_chunks(monkeypatch):
     monkeypatch.setattr(expansion, "CHUNK", 3)
 
 
+@pytest.fixture(autouse=True)
+def _background_inline(settings):
+    # Tier 2 runs in production mode, where background work goes to a broker nobody reads in tests.
+    settings.RUNNING_MODE = "embedded"
+
+
 def _update_queries(incident, checkout) -> int:
     with CaptureQueriesContext(connection) as queries:
         _post(incident, checkout, body=f"update {Message.objects.count()}")
