@@ -93,7 +93,9 @@ urlpatterns = [
     path("deliveries/retry/<int:delivery_id>/", dv.delivery_retry, name="delivery_retry"),
     path("deliveries/release/<int:delivery_id>/", dv.delivery_release, name="delivery_release"),
     path("deliveries/cancel/<int:delivery_id>/", dv.delivery_cancel, name="delivery_cancel"),
-    path("deliveries/<int:message_id>/release-stuck/", dv.message_release_stuck, name="message_release_stuck"),
+    path(
+        "deliveries/<int:message_id>/release-stuck/", dv.message_release_stuck, name="message_release_stuck"
+    ),
     path("subscribers/", sv.subscriber_list_view, name="subscriber_list"),
     path("subscribers/export.csv", sv.subscriber_export, name="subscriber_export"),
     path("subscribers/import/", sv.subscriber_import, name="subscriber_import"),
