@@ -3,6 +3,7 @@ record the outcomes with a constant number of queries per chunk."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -168,21 +169,28 @@ class _Recorder:
             delivery.claimed_at = None
             delivery.claimed_by = ""
             failed.append(delivery)
-        with transaction.atomic():
-            if connection.vendor == "postgresql":
-                # Outcomes must survive the worker, not a database crash: skip the WAL flush per small write.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            if sent:
-                ours.filter(pk__in=sent).update(
+        writes = []
+        if sent:
+            writes.append(
+                lambda: ours.filter(pk__in=sent).update(
                     status=Status.SENT, sent_at=now, last_error="", claimed_at=None, claimed_by=""
                 )
-            if failed:
-                ours.filter(pk__in=[d.pk for d in failed]).bulk_update(
+            )
+        if failed:
+            writes.append(
+                lambda: ours.filter(pk__in=[d.pk for d in failed]).bulk_update(
                     failed, ["status", "last_error", "next_attempt_at", "claimed_at", "claimed_by"]
                 )
-            if heartbeat_due and self.open_ids:
-                ours.filter(pk__in=self.open_ids).update(claimed_at=now)
+            )
+        if heartbeat_due and self.open_ids:
+            open_ids = set(self.open_ids)
+            writes.append(lambda: ours.filter(pk__in=open_ids).update(claimed_at=now))
+        if len(writes) == 1:
+            writes[0]()  # one statement, one round trip: the common case of one row sent
+        else:
+            with transaction.atomic():
+                for write in writes:
+                    write()
         if heartbeat_due:
             self.last_heartbeat = now
         self.unwritten = []
@@ -252,7 +260,28 @@ def publish_progress(message_ids) -> None:
                 logger.warning("Could not publish delivery progress to %s", group, exc_info=True)
 
 
+@contextlib.contextmanager
+def _outcomes_without_flush():
+    """Outcomes must survive the worker, not a crash of the database server: on PostgreSQL this connection
+    skips the WAL flush per commit while it sends, so writing each outcome as it happens costs one round trip."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
 def deliver_claimed(claim: Claim, deliveries: list[Delivery]) -> dict[int, Outcome]:
+    with _outcomes_without_flush():
+        return _deliver_claimed(claim, deliveries)
+
+
+def _deliver_claimed(claim: Claim, deliveries: list[Delivery]) -> dict[int, Outcome]:
     recorder = _Recorder(claim, deliveries)
     for delivery in deliveries:
         # Attempts are counted at claim time, so a row that keeps killing its worker still runs out.
