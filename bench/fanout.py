@@ -121,7 +121,8 @@ class LockProbe:
             while not self._stop.is_set():
                 try:
                     conn.execute(
-                        "SELECT id FROM incidents_incident WHERE id = %s FOR UPDATE NOWAIT", [self.incident_id]
+                        "SELECT id FROM incidents_incident WHERE id = %s FOR UPDATE NOWAIT",
+                        [self.incident_id],
                     )
                     free = True
                 except psycopg.errors.LockNotAvailable:
@@ -156,13 +157,13 @@ def _timed(call) -> tuple[float, object]:
 
 def enqueue(out: Path) -> None:
     from django.test import Client
-
     from opsportal.api.services import api_token_create
+
     from opsportal.core.roles import Role
     from opsportal.core.services import SYSTEM, staff_create
     from opsportal.incidents.services import incident_declare
     from opsportal.notifications.delivery import deliver_due_batches
-    from opsportal.notifications.models import Delivery, Message
+    from opsportal.notifications.models import Message
     from opsportal.notifications.tasks import deliver_due
     from statuspage.models import Component, Subscriber
 
@@ -251,7 +252,6 @@ def enqueue(out: Path) -> None:
         stream = io.StringIO()
         pstats.Stats(profile, stream=stream).sort_stats("cumulative").print_stats(25)
         print(stream.getvalue())
-    rows = Delivery.objects.filter(message=message).count()
     # One chunk measured here, side by side with the workers (SKIP LOCKED keeps it ours alone).
     chunk_profile = cProfile.Profile()
     with CaptureQueriesContext(connection) as captured:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, time
+from typing import TypeVar
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from oncall import rotation
+from oncall.lifecycle import PROPOSED
 from oncall.models import (
     LayerParticipant,
     PersonalFeed,
@@ -19,6 +24,39 @@ from oncall.models import (
     Team,
     TeamMembership,
 )
+from opsportal.core.models import StaffProfile
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# What the engine raises for rows it cannot read: an unknown zone (a LookupError), an impossible turn or a broken
+# restriction (ValueError), date sums past year 9999 (OverflowError, an ArithmeticError).
+ENGINE_ERRORS = (ValueError, ArithmeticError, LookupError, TypeError)
+
+
+@dataclass(frozen=True)
+class BrokenSchedule:
+    """A schedule the engine could not evaluate, and why (shown to staff, logged for whoever fixes it)."""
+
+    slug: str
+    name: str
+    problem: str
+
+
+def each_schedule(
+    schedules: Iterable[Schedule], question: Callable[[Schedule, rotation.Schedule], T]
+) -> tuple[list[T], list[BrokenSchedule]]:
+    """`question` answered for every schedule on its own: one whose rows the engine cannot read is logged and
+    reported, and every other schedule still gets its answer (a bad layer never blanks the whole board)."""
+    answers: list[T] = []
+    broken: list[BrokenSchedule] = []
+    for schedule in schedules:
+        try:
+            answers.append(question(schedule, rotation_schedule(schedule)))
+        except ENGINE_ERRORS as exc:
+            logger.error("On-call schedule %s cannot be evaluated: %s", schedule.slug, exc, exc_info=True)
+            broken.append(BrokenSchedule(schedule.slug, schedule.name, str(exc) or type(exc).__name__))
+    return answers, broken
 
 
 def regions() -> QuerySet[Region]:
@@ -165,24 +203,19 @@ def schedules_with_person(user) -> QuerySet[Schedule]:
     return schedules_for_engine().filter(pk__in=ids).order_by("name", "pk")
 
 
-def region_codes_by_team() -> dict[int, set[str]]:
-    """Which regions each team has members in (a schedule shows under each on the now board)."""
-    regions: dict[int, set[str]] = {}
-    for team_id, code in TeamMembership.objects.values_list("team_id", "region__code").distinct():
-        regions.setdefault(team_id, set()).add(code)
-    return regions
+def regions_of_team_members() -> dict[tuple[int, str], Region]:
+    """Each member's region by (team id, username): the region that holds a team's schedule while that member
+    is on call for it (the now board's "which region holds it")."""
+    memberships = TeamMembership.objects.select_related("user", "region")
+    return {(m.team_id, m.user.username): m.region for m in memberships}
 
 
 def time_zones_of(usernames) -> dict[str, str]:
     """Each person's own time zone, for night and weekend hours."""
-    from opsportal.core.models import StaffProfile
-
     return dict(
         StaffProfile.objects.filter(user__username__in=usernames).values_list("user__username", "time_zone")
     )
 
 
 def pending_swaps_of(schedule):
-    from oncall.lifecycle import PROPOSED
-
     return swaps_of(schedule).filter(status=PROPOSED)

@@ -3,7 +3,7 @@
 from django.urls import path
 
 from opsportal.portal.consumers import PortalConsumer
-from statuspage.consumers import StatusPageConsumer
+from statuspage.public.consumers import StatusPageConsumer
 
 websocket_urlpatterns = [
     path("ws/portal/", PortalConsumer.as_asgi()),

@@ -1,13 +1,12 @@
 """Three doors: / (public status page), /portal/ (staff), /api/ (partners and machines)."""
 
-from django.contrib import admin
 from django.urls import include, path, re_path
 
 from oncall import ical as oncall_ical
 from opsportal.api.views import api_not_found
 from opsportal.core import health
-from statuspage import api_v2_views, feeds, ical, subscription_views
-from statuspage import views as statuspage_views
+from statuspage.public import api_v2_views, feeds, ical, subscription_views
+from statuspage.public import views as statuspage_views
 
 # Statuspage-compatible public JSON; unknown paths under it answer with a problem (and CORS).
 api_v2 = [
@@ -53,7 +52,6 @@ urlpatterns = [
     path("portal/", include("opsportal.portal.urls")),
     path("api/v1/", include("opsportal.api.urls")),
     path("api/v2/", include(api_v2)),
-    path("django-admin/", admin.site.urls),
     re_path(r"^api/", api_not_found),
 ]
 

@@ -7,12 +7,16 @@ from __future__ import annotations
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from opsportal.core.text import one_line
+from opsportal.incidents.selectors import public_incident
 from opsportal.notifications.expansion import AudiencePage
 from opsportal.notifications.services import notification_enqueue_for_audience
-from statuspage import v2
+from statuspage import payloads
+from statuspage.selectors import public_component_ids
 from statuspage.subscriptions import subscriber_recipients, subscribers_for_components
 
 AUDIENCE = "statuspage_subscribers"
+SUBJECT_MAX = 300  # Message.subject
 
 
 def _meta() -> dict:
@@ -21,7 +25,7 @@ def _meta() -> dict:
 
 
 def _page() -> dict:
-    status = v2.status()["status"]
+    status = payloads.page_status()
     return {
         "id": settings.STATUSPAGE_ID,
         "status_indicator": status["indicator"],
@@ -32,6 +36,8 @@ def _page() -> dict:
 def _enqueue(
     *, kind: str, dedupe_key: str, subject: str, context: dict, payload: dict, component_ids: list[int]
 ):
+    # Titles stored before the input rules may hold line breaks; a subject and a text are one line.
+    subject = one_line(subject)[:SUBJECT_MAX]
     text = render_to_string("notifications/statuspage_event.txt", context)
     html = render_to_string("notifications/statuspage_event.html", context)
     sms = f"{settings.STATUSPAGE_NAME}: {subject}"
@@ -63,13 +69,11 @@ def subscriber_audience(*, params: dict, after: str, limit: int, as_of) -> Audie
 
 
 def notify_incident_update(*, incident, update) -> None:
-    from opsportal.incidents.selectors import public_incident
-
     public = public_incident(incident.pk)
     if public is None:
         return
-    ids = v2.public_component_ids()
-    body = v2.incident_object(public, public_component_ids=ids)
+    ids = public_component_ids()
+    body = payloads.incident_object(public, public_component_ids=ids)
     component_ids = sorted(
         {c["component_id"] for c in update.component_statuses}
         | {a.component_id for a in public.affected_components.all()}
@@ -101,13 +105,13 @@ def notify_component_status(*, component, change) -> None:
         "meta": _meta(),
         "page": _page(),
         "component_update": {
-            "created_at": v2.timestamp(change.at),
+            "created_at": payloads.timestamp(change.at),
             "new_status": change.status,
             "old_status": change.previous_status,
             "id": str(change.pk),
             "component_id": str(component.pk),
         },
-        "component": v2.component_object(component),
+        "component": payloads.component_object(component),
     }
     _enqueue(
         kind="component_status",
@@ -151,7 +155,7 @@ def notify_maintenance(*, window, event: str, update=None) -> None:
             "components": [c.name for c in components],
             "window": window,
         },
-        payload={"meta": _meta(), "page": _page(), "incident": v2.maintenance_object(window)},
+        payload={"meta": _meta(), "page": _page(), "incident": payloads.maintenance_object(window)},
         component_ids=[c.pk for c in components],
     )
 

@@ -8,7 +8,9 @@ from datetime import datetime
 from django.db.models import Max, Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
+from opsportal.changes.lifecycle import MaintenanceStatus
 from opsportal.changes.models import MaintenanceUpdate, MaintenanceWindow
+from opsportal.incidents.lifecycle import NEVER_PUBLIC
 from opsportal.incidents.models import PublicUpdate
 from statuspage.models import Component, ComponentGroup
 
@@ -66,7 +68,7 @@ def maintenance_windows_recent(*, limit: int, include_cancelled: bool = False) -
     """The most recent windows by start time, newest first."""
     windows = _public_maintenance_windows().order_by("-scheduled_for", "-id")
     if not include_cancelled:
-        windows = windows.exclude(status="cancelled")
+        windows = windows.exclude(status=MaintenanceStatus.CANCELLED)
     return list(windows[:limit])
 
 
@@ -80,7 +82,7 @@ def public_last_change() -> datetime | None:
     candidates = [
         Component.objects.filter(showcase=True).aggregate(at=Max("updated_at"))["at"],
         ComponentGroup.objects.filter(components__showcase=True).aggregate(at=Max("updated_at"))["at"],
-        PublicUpdate.objects.exclude(incident__status="declined").aggregate(at=Max("created_at"))["at"],
+        PublicUpdate.objects.exclude(incident__status__in=NEVER_PUBLIC).aggregate(at=Max("created_at"))["at"],
         MaintenanceWindow.objects.aggregate(at=Max("updated_at"))["at"],
     ]
     return max((at for at in candidates if at is not None), default=None)

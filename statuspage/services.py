@@ -10,16 +10,18 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from opsportal.core.live import broadcast_on_commit
+from opsportal.core.public_content import public_content_changed
+from opsportal.core.roles import ADMINISTER, RESPOND
 from opsportal.core.services import audit_record, require_permission
 from statuspage.models import Component, ComponentGroup, ComponentStatus, ComponentStatusChange
-from statuspage.publishing import statuspage_changed
+from statuspage.notify import notify_component_status
 
 
 @transaction.atomic
 def component_set_status(
     *, actor, component: Component, status: str, at: datetime | None = None, notify: bool = True
 ) -> Component:
-    require_permission(actor, "core.respond")
+    require_permission(actor, RESPOND)
     if status not in ComponentStatus.values:
         raise ValidationError(
             {"status": f"Unknown status {status!r}; use one of {', '.join(ComponentStatus.values)}."}
@@ -41,11 +43,9 @@ def component_set_status(
         after={"status": status},
     )
     broadcast_on_commit("staff", {"kind": "component.status", "component": component.name, "status": status})
-    statuspage_changed("component.status")
+    public_content_changed("component.status")
     if notify:
         # Incidents and maintenance send their own notification for the change; plain changes send this one.
-        from statuspage.notify import notify_component_status
-
         notify_component_status(component=component, change=change)
     return component
 
@@ -53,7 +53,6 @@ def component_set_status(
 # Curating components and groups. Status is not edited here: it only changes through component_set_status,
 # so every change lands in the history that uptime is computed from.
 
-ADMINISTER = "core.administer"
 NAME_MAX_LENGTH = 100
 
 
@@ -118,7 +117,7 @@ def component_group_create(*, actor, name: str, description: str = "", position:
     )
     _save_unique(group)
     audit_record(actor=actor, action="component_group.created", obj=group, after=_group_state(group))
-    statuspage_changed("component_group.created")
+    public_content_changed("component_group.created")
     return group
 
 
@@ -137,7 +136,7 @@ def component_group_update(
         return group
     _save_unique(group, update_fields=[*after, "updated_at"])
     audit_record(actor=actor, action="component_group.updated", obj=group, before=before, after=after)
-    statuspage_changed("component_group.updated")
+    public_content_changed("component_group.updated")
     return group
 
 
@@ -166,7 +165,7 @@ def component_create(
     )
     _save_unique(component)
     audit_record(actor=actor, action="component.created", obj=component, after=_component_state(component))
-    statuspage_changed("component.created")
+    public_content_changed("component.created")
     return component
 
 
@@ -198,5 +197,5 @@ def component_update(
         return component
     _save_unique(component, update_fields=[*after, "updated_at"])
     audit_record(actor=actor, action="component.updated", obj=component, before=before, after=after)
-    statuspage_changed("component.updated")
+    public_content_changed("component.updated")
     return component

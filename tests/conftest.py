@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from opsportal.api.services import api_token_create
+from opsportal.core.identity_services import api_token_create
 from opsportal.core.models import StaffProfile
 from opsportal.core.roles import Role
 from opsportal.core.services import SYSTEM, staff_set_role
@@ -46,8 +46,8 @@ def _empty_cache():
     # Tests roll back instead of committing, so on-commit cache invalidation never runs between them.
     from django.core.cache import cache
 
-    from statuspage import cache as public_cache
-    from statuspage import publishing
+    from statuspage.public import cache as public_cache
+    from statuspage.public import publishing
 
     cache.clear()
     public_cache._local.clear()

@@ -8,20 +8,24 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from opsportal.api.problems import problem_response
+from opsportal.core.problems import problem_response
 
 
 class TokenInfoSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    prefix = serializers.CharField()
-    user = serializers.CharField(source="user.username")
-    scopes = serializers.ListField(child=serializers.CharField())
-    expires_at = serializers.DateTimeField(allow_null=True)
-    last_used_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
+    name = serializers.CharField(source="token.name")
+    prefix = serializers.CharField(source="token.prefix")
+    user = serializers.CharField(source="account.username")
+    partner = serializers.CharField(source="partner.name", allow_null=True, default=None)
+    role = serializers.CharField(allow_null=True, help_text="The staff role the token acts with now")
+    scopes = serializers.ListField(child=serializers.CharField(), source="token.scopes")
+    expires_at = serializers.DateTimeField(allow_null=True, source="token.expires_at")
+    last_used_at = serializers.DateTimeField(allow_null=True, source="token.last_used_at")
+    created_at = serializers.DateTimeField(source="token.created_at")
 
 
 class ApiIndexView(APIView):
+    partner_access = True
+
     @extend_schema(
         summary="List the API's areas",
         responses=inline_serializer(
@@ -47,7 +51,9 @@ class ApiIndexView(APIView):
 
 
 class TokenInfoView(APIView):
-    """The token making this request: its scopes, expiry and owner. Handy to check a token works."""
+    """The token making this request: its scopes, expiry, owner and current role. Handy to check a token."""
+
+    partner_access = True
 
     @extend_schema(summary="Describe the calling token", responses=TokenInfoSerializer)
     def get(self, request):

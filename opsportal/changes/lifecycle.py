@@ -27,6 +27,8 @@ TRANSITIONS: dict[MaintenanceStatus, tuple[MaintenanceStatus, ...]] = {
 }
 ACTIVE = frozenset({M.IN_PROGRESS, M.VERIFYING})
 FINISHED = frozenset({M.COMPLETED, M.CANCELLED})
+# Its times may move only before it starts.
+RESCHEDULABLE = frozenset({M.SCHEDULED})
 
 
 class IllegalMaintenanceTransition(ValueError):

@@ -10,13 +10,17 @@ from django.utils import timezone
 
 from opsportal.changes.lifecycle import (
     ACTIVE,
+    RESCHEDULABLE,
     IllegalMaintenanceTransition,
     MaintenanceStatus,
     check_transition,
 )
 from opsportal.changes.models import MaintenanceUpdate, MaintenanceWindow
+from opsportal.core.bounds import DATE_RANGE_TEXT, instant_in_range
 from opsportal.core.exceptions import Conflict
 from opsportal.core.live import broadcast_on_commit, staff_group
+from opsportal.core.public_content import public_content_changed
+from opsportal.core.roles import RESPOND
 from opsportal.core.services import (
     audit_record,
     job_cancel_subject,
@@ -25,10 +29,9 @@ from opsportal.core.services import (
     user_or_none,
 )
 from statuspage.models import Component, ComponentStatus
-from statuspage.publishing import statuspage_changed
+from statuspage.notify import notify_maintenance
 from statuspage.services import component_set_status
 
-RESPOND = "core.respond"
 DEFAULT_UPDATE_TEXT = {
     MaintenanceStatus.SCHEDULED: "Maintenance has been scheduled.",
     MaintenanceStatus.IN_PROGRESS: "Scheduled maintenance is currently in progress. We will provide updates as necessary.",
@@ -39,15 +42,13 @@ DEFAULT_UPDATE_TEXT = {
 
 
 def _changed(window: MaintenanceWindow, what: str) -> None:
-    statuspage_changed(f"maintenance.{what}")
+    public_content_changed(f"maintenance.{what}")
     broadcast_on_commit(
         staff_group(), {"kind": "maintenance.changed", "maintenance": window.pk, "what": what}
     )
 
 
 def _notify(window: MaintenanceWindow, event: str, update=None) -> None:
-    from statuspage.notify import notify_maintenance
-
     notify_maintenance(window=window, event=event, update=update)
 
 
@@ -92,6 +93,8 @@ def _cancel_timers(window: MaintenanceWindow, *whats: str) -> None:
 
 
 def _check_times(scheduled_for: datetime, scheduled_until: datetime) -> None:
+    if not (instant_in_range(scheduled_for) and instant_in_range(scheduled_until)):
+        raise ValidationError({"scheduled_for": f"Give times {DATE_RANGE_TEXT}."})
     if scheduled_until <= scheduled_for:
         raise ValidationError({"scheduled_until": "The window must end after it starts."})
 
@@ -148,7 +151,7 @@ def maintenance_reschedule(
 ) -> MaintenanceWindow:
     require_permission(actor, RESPOND)
     window = MaintenanceWindow.objects.select_for_update().get(pk=window.pk)
-    if window.status != MaintenanceStatus.SCHEDULED:
+    if window.status not in RESCHEDULABLE:
         raise Conflict("Only a window that has not started can be rescheduled.")
     _check_times(scheduled_for, scheduled_until)
     before = {"scheduled_for": window.scheduled_for, "scheduled_until": window.scheduled_until}

@@ -9,6 +9,20 @@ from django.db import transaction
 
 logger = logging.getLogger(__name__)
 
+# The embedded runner's worker, while one runs in this process. It registers itself here, so core can hand
+# it work (and /readyz can ask after it) without importing the runner, which lives a layer above core.
+_in_process_worker = None
+
+
+def in_process_worker():
+    """The running embedded worker, or None (production, tests, management commands)."""
+    return _in_process_worker
+
+
+def in_process_worker_set(worker) -> None:
+    global _in_process_worker
+    _in_process_worker = worker
+
 
 def run_in_background(task, /, **kwargs) -> None:
     """Start a Celery task now: on the broker in production, on the embedded worker otherwise.
@@ -19,9 +33,7 @@ def run_in_background(task, /, **kwargs) -> None:
     if settings.RUNNING_MODE == "production":
         task.apply_async(kwargs=kwargs)
         return
-    from opsportal.core.embedded import current_worker
-
-    worker = current_worker()
+    worker = in_process_worker()
     if worker is not None:
         worker.submit(task, kwargs)
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.shortcuts import render
 
-from opsportal.api.problems import problem_response
+from opsportal.core.problems import problem_response
 
 MESSAGES = {
     400: "The request could not be understood.",

@@ -9,9 +9,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from opsportal.core.exceptions import Conflict
+from opsportal.core.roles import COMMAND_INCIDENTS, RESPOND
 from opsportal.core.services import audit_record, require_permission
+from opsportal.incidents.lifecycle import POSTMORTEM_PUBLISHABLE
 from opsportal.incidents.models import ActionItem, Incident, Postmortem, TimelineEvent
-from opsportal.incidents.services import RESPOND, _event, _locked
+from opsportal.incidents.services import _event, _locked
+from statuspage.notify import notify_postmortem_published
 
 EDITABLE_FIELDS = (
     "summary",
@@ -78,8 +81,8 @@ def postmortem_transition(*, actor, postmortem: Postmortem, status: str) -> Post
     if status not in POSTMORTEM_TRANSITIONS[postmortem.status]:
         raise Conflict(f"A post-mortem cannot go from {postmortem.status} to {status}.")
     if status == Postmortem.Status.PUBLISHED:
-        require_permission(actor, "core.command_incidents")
-        if postmortem.incident.status not in ("resolved", "closed"):
+        require_permission(actor, COMMAND_INCIDENTS)
+        if postmortem.incident.status not in POSTMORTEM_PUBLISHABLE:
             raise Conflict("Publish the post-mortem once the incident is resolved.")
         missing = [
             name
@@ -96,8 +99,6 @@ def postmortem_transition(*, actor, postmortem: Postmortem, status: str) -> Post
         postmortem.incident, TimelineEvent.Kind.POSTMORTEM, actor, f"Post-mortem {status.replace('_', ' ')}"
     )
     if status == Postmortem.Status.PUBLISHED:
-        from statuspage.notify import notify_postmortem_published
-
         notify_postmortem_published(incident=postmortem.incident, postmortem=postmortem)
     audit_record(
         actor=actor,

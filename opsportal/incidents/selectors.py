@@ -9,7 +9,7 @@ from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.http import Http404
 from django.utils import timezone
 
-from opsportal.incidents.lifecycle import ACTIVE
+from opsportal.incidents.lifecycle import ACTIVE, NEVER_PUBLIC, NOT_COUNTED
 from opsportal.incidents.metrics import SeverityMetrics, severity_metrics
 from opsportal.incidents.models import (
     AffectedComponent,
@@ -118,7 +118,7 @@ def incident_metrics(
     *, since: datetime, until: datetime, now: datetime | None = None
 ) -> list[SeverityMetrics]:
     incidents = Incident.objects.filter(started_at__gte=since, started_at__lt=until).exclude(
-        status__in=["declined", "merged"]
+        status__in=NOT_COUNTED
     )
     pairs = [
         (i.severity, i.times)
@@ -150,7 +150,7 @@ def public_incidents() -> QuerySet[Incident]:
     published_summary = Postmortem.objects.filter(incident=OuterRef("pk"), status=Postmortem.Status.PUBLISHED)
     return (
         Incident.objects.filter(public_updates__isnull=False)
-        .exclude(status="declined")
+        .exclude(status__in=NEVER_PUBLIC)
         .distinct()
         .only(*PUBLIC_FIELDS)
         .annotate(public_postmortem_summary=Subquery(published_summary.values("public_summary")[:1]))

@@ -11,10 +11,15 @@ from django.utils import timezone
 
 from opsportal.core.exceptions import Conflict
 from opsportal.core.live import broadcast_on_commit, staff_group
+from opsportal.core.public_content import public_content_changed
+from opsportal.core.roles import ACCESS_PORTAL, COMMAND_INCIDENTS, RESPOND
 from opsportal.core.services import audit_record, require_permission, user_or_none
 from opsportal.incidents.lifecycle import (
     ACTIVE,
+    COMMANDED,
+    FINAL,
     MITIGATED,
+    TAKES_COMMANDER,
     IllegalTransition,
     IncidentStatus,
     check_transition,
@@ -34,15 +39,12 @@ from opsportal.incidents.models import (
     TimelineEvent,
 )
 from statuspage.models import Component, ComponentStatus
-from statuspage.publishing import statuspage_changed
+from statuspage.notify import notify_incident_update
 from statuspage.services import component_set_status
 
-RESPOND = "core.respond"
 TITLE_MAX = 200
 # Timeline events that can change what the public page shows (status words, impact, post-mortem summary).
 PUBLIC_KINDS = {"public_update", "status", "severity", "postmortem", "component", "merged"}
-COMMAND = "core.command_incidents"
-ADMINISTER = "core.administer"
 
 
 def incident_group(incident_id: int) -> str:
@@ -69,7 +71,7 @@ def _event(
     )
     _announce(incident, kind)
     if kind in PUBLIC_KINDS:
-        statuspage_changed(f"incident.{kind}")
+        public_content_changed(f"incident.{kind}")
     return event
 
 
@@ -108,7 +110,7 @@ def _policy(severity: str) -> SeverityPolicy:
 
 
 def _require_open(incident: Incident) -> None:
-    if incident.status in ("closed", "declined", "merged"):
+    if incident.status in FINAL:
         raise Conflict(f"{incident.reference} is {incident.status}; reopen it first.")
 
 
@@ -167,7 +169,7 @@ def incident_declare(
         raise ValidationError({"detected_at": "Detection cannot come before the impact started."})
     for _, impact in components or []:
         _check_impact(impact)
-    if commander is not None and not commander.has_perm(COMMAND):
+    if commander is not None and not commander.has_perm(COMMAND_INCIDENTS):
         raise ValidationError(
             {"commander": f"{commander.get_username()} does not hold the incident commander role."}
         )
@@ -320,16 +322,12 @@ def incident_assign_role(
         raise ValidationError(
             {"role": f"Unknown role {role!r}; use one of {', '.join(IncidentRole.values)}."}
         )
-    if role == IncidentRole.COMMANDER and not user.has_perm(COMMAND):
+    if role == IncidentRole.COMMANDER and not user.has_perm(COMMAND_INCIDENTS):
         raise ValidationError({"user": f"{user.get_username()} does not hold the incident commander role."})
-    if not user.is_active or not user.has_perm("core.access_portal"):
+    if not user.is_active or not user.has_perm(ACCESS_PORTAL):
         raise ValidationError({"user": f"{user.get_username()} is not active staff."})
     incident = _locked(incident)  # serialises every role change on this incident
-    if (
-        IncidentStatus(incident.status) not in ACTIVE
-        and role == IncidentRole.COMMANDER
-        and incident.status != "resolved"
-    ):
+    if role == IncidentRole.COMMANDER and incident.status not in TAKES_COMMANDER:
         raise Conflict(f"{incident.reference} is {incident.status}; it needs no commander.")
     active = RoleAssignment.objects.filter(incident=incident, role=role, relieved_at__isnull=True)
     if role in SINGLE_HOLDER_ROLES:
@@ -410,7 +408,7 @@ def incident_relieve_role(*, actor, incident: Incident, role: str, user) -> None
     ).first()
     if assignment is None:
         raise Conflict(f"{user.get_username()} does not hold that role on {incident.reference}.")
-    commanded = incident.status in ("investigating", "identified", "monitoring")
+    commanded = incident.status in COMMANDED
     if role == IncidentRole.COMMANDER and commanded and _policy(incident.severity).requires_commander:
         raise Conflict("An active P0/P1 keeps its commander: hand over to someone instead.")
     _relieve(actor, incident, assignment)
@@ -496,7 +494,7 @@ def incident_post_update(
         if component_status not in ComponentStatus.values:
             raise ValidationError({"components": f"Unknown component status {component_status!r}."})
     incident = _locked(incident)
-    if incident.status in ("closed", "declined", "merged"):
+    if incident.status in FINAL:
         raise Conflict(f"{incident.reference} is {incident.status}; it takes no more public updates.")
     # Triage already reads "investigating" in public: comms can speak before the commander is named.
     if public_status(incident.status) != status:
@@ -535,7 +533,6 @@ def incident_post_update(
         obj=incident,
         after={"status": status, "body": body, "components": changes},
     )
-    from statuspage.notify import notify_incident_update
 
     notify_incident_update(incident=incident, update=update)
     return update

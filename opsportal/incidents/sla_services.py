@@ -8,9 +8,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from opsportal.core.roles import ADMINISTER
 from opsportal.core.services import audit_record, require_permission
 from opsportal.incidents.models import Incident, SeverityPolicy, TimelineEvent
-from opsportal.incidents.services import ADMINISTER, _event, _policy
+from opsportal.incidents.services import _event, _policy
 from opsportal.incidents.sla import sla_clocks
 
 

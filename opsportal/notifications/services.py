@@ -15,6 +15,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from opsportal.core.roles import ADMINISTER
 from opsportal.core.services import audit_record, require_permission
 from opsportal.notifications.models import Channel, Delivery, Message
 
@@ -229,7 +230,7 @@ def _start_expansion(message_id: int) -> None:
 def message_cancel(*, actor, message: Message) -> int:
     """Cancel every delivery of `message` still waiting, and the expansion of its audience if it is still
     going; ones already being sent finish. Returns how many deliveries were cancelled."""
-    require_permission(actor, "core.administer")
+    require_permission(actor, ADMINISTER)
     with transaction.atomic():
         # Waits for an expansion chunk in flight (it locks the message); the next chunk sees the cancel.
         Message.objects.filter(pk=message.pk, expansion=Message.Expansion.PENDING).update(
@@ -258,7 +259,7 @@ def delivery_retry(*, actor, delivery: Delivery) -> bool:
     """Send a dead, cancelled or stuck delivery again, with a fresh allowance of attempts and the SAME
     idempotency key (and email Message-ID), so a receiver that did get it can drop the copy. False when it
     was none of those."""
-    require_permission(actor, "core.administer")
+    require_permission(actor, ADMINISTER)
     with transaction.atomic():
         retried = (
             Delivery.objects.filter(pk=delivery.pk)
@@ -294,7 +295,7 @@ def _publish_progress(message_id: int) -> None:
 def delivery_release(*, actor, delivery: Delivery) -> bool:
     """Hand a stuck `sending` row back to the queue now, keeping its attempt count. False if it is not stuck
     (a live worker is still renewing its claim, or it has finished)."""
-    require_permission(actor, "core.administer")
+    require_permission(actor, ADMINISTER)
     with transaction.atomic():
         released = (
             Delivery.objects.filter(pk=delivery.pk)
@@ -319,7 +320,7 @@ def delivery_release(*, actor, delivery: Delivery) -> bool:
 
 def delivery_cancel(*, actor, delivery: Delivery) -> bool:
     """Stop one delivery that is waiting, or stuck in `sending`. False if it is neither."""
-    require_permission(actor, "core.administer")
+    require_permission(actor, ADMINISTER)
     with transaction.atomic():
         cancelled = (
             Delivery.objects.filter(pk=delivery.pk)
@@ -341,7 +342,7 @@ def delivery_cancel(*, actor, delivery: Delivery) -> bool:
 
 def message_release_stuck(*, actor, message: Message) -> int:
     """Hand every stuck `sending` row of `message` back to the queue. Returns how many."""
-    require_permission(actor, "core.administer")
+    require_permission(actor, ADMINISTER)
     with transaction.atomic():
         released = message.deliveries.filter(stuck_sending()).update(
             status=Delivery.Status.PENDING, next_attempt_at=timezone.now(), claimed_at=None, claimed_by=""

@@ -7,8 +7,10 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 
+from opsportal.core.roles import ACCESS_PORTAL
 
-def staff_required(permission: str = "core.access_portal"):
+
+def staff_required(permission: str = ACCESS_PORTAL):
     def decorator(view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):

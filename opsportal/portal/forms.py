@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from django import forms
 
-from opsportal.api.scopes import ALL_SCOPES
+from opsportal.core.fields import LineFormField
 from opsportal.core.roles import ROLE_ORDER
+from opsportal.core.scopes import ALL_SCOPES
+from opsportal.core.text import NAME_MAX
 
 EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "Never")]
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="What will use it, e.g. “Acme payments monitor”.")
+    name = LineFormField(max_length=NAME_MAX, help_text="What will use it, e.g. “Acme payments monitor”.")
     scopes = forms.MultipleChoiceField(
         choices=[(scope, scope) for scope in ALL_SCOPES],
         widget=forms.CheckboxSelectMultiple,
@@ -37,3 +39,15 @@ class StaffRoleForm(forms.Form):
 
 class LiveCheckForm(forms.Form):
     delay_seconds = forms.IntegerField(min_value=0, max_value=300, initial=5, label="Fire in (seconds)")
+
+
+class PanelForm(forms.Form):
+    """A page that holds several forms (the war room, a maintenance window, a schedule) gives each its own id
+    prefix, so labels stay unique."""
+
+    id_prefix = ""
+
+    def __init__(self, *args, **kwargs):
+        if self.id_prefix:
+            kwargs.setdefault("auto_id", f"{self.id_prefix}_%s")
+        super().__init__(*args, **kwargs)

@@ -12,15 +12,15 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from opsportal.core.exceptions import Conflict
-from opsportal.core.forms import add_service_errors
+from opsportal.core.forms import add_service_errors, form_apply
+from opsportal.core.roles import RESPOND
 from opsportal.incidents import selectors as incident_selectors
 from opsportal.incidents import services as incident_services
-from opsportal.incidents.lifecycle import TRANSITIONS, IncidentStatus
+from opsportal.incidents.lifecycle import TRANSITIONS, IncidentStatus, public_update_default
 from opsportal.incidents.models import Incident, IncidentRole, TimelineEvent
 from opsportal.portal import incident_forms as f
 from opsportal.portal.access import staff_required
 
-RESPOND = "core.respond"
 # Panels of the command page, each a fragment template that can be fetched on its own.
 PANELS = ("header", "clocks", "roles", "components", "actions", "timeline")
 
@@ -37,6 +37,7 @@ def incident_list(request):
         request,
         template or "portal/incidents/list.html",
         {"form": form, "incidents": incidents, "query": request.GET.urlencode()},
+        status=400 if form.is_bound and not form.is_valid() else 200,
     )
 
 
@@ -92,7 +93,7 @@ def _command_context(request, incident: Incident, **overrides) -> dict:
         "role_form": f.RoleForm(),
         "component_form": f.ComponentImpactForm(),
         "note_form": f.NoteForm(),
-        "update_form": f.PublicUpdateForm(initial={"status": _public_default(current)}),
+        "update_form": f.PublicUpdateForm(initial={"status": public_update_default(current)}),
         "severity_form": f.SeverityForm(initial={"severity": incident.severity}),
         "merge_form": f.MergeForm(incident=incident),
         "panel_error": None,
@@ -143,14 +144,6 @@ def _clock_row(clock) -> dict:
     }
 
 
-def _public_default(status: IncidentStatus) -> str:
-    return (
-        status.value
-        if status.value in ("investigating", "identified", "monitoring", "resolved")
-        else "investigating"
-    )
-
-
 @staff_required()
 def incident_detail(request, incident_id: int):
     incident = _load(incident_id)
@@ -179,26 +172,18 @@ def _act(
     conflict (PermissionDenied goes on to the 403 page). On success htmx gets the fresh panel and a
     trigger to refresh the rest; a plain form post is redirected back to the page."""
     incident = get_object_or_404(Incident, pk=incident_id)
-    status = 400
-    if form.is_valid():
-        try:
-            done = apply(incident, form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except Conflict as exc:
-            form.add_error(None, str(exc))
-            status = 409
-        else:
-            if not request.htmx:
-                messages.success(request, done)
-                return redirect("portal:incident_detail", incident_id=incident_id)
-            response = render(
-                request,
-                f"portal/incidents/_panel_{panel}.html",
-                _command_context(request, _load(incident_id), panel_message=done),
-            )
-            response["HX-Trigger"] = "incident-refresh"
-            return response
+    done, status = form_apply(form, lambda data: apply(incident, data))
+    if status == 200:
+        if not request.htmx:
+            messages.success(request, done)
+            return redirect("portal:incident_detail", incident_id=incident_id)
+        response = render(
+            request,
+            f"portal/incidents/_panel_{panel}.html",
+            _command_context(request, _load(incident_id), panel_message=done),
+        )
+        response["HX-Trigger"] = "incident-refresh"
+        return response
     context = _command_context(request, _load(incident_id), **{form_name: form})
     template = f"portal/incidents/_panel_{panel}.html" if request.htmx else "portal/incidents/detail.html"
     return render(request, template, context, status=status)

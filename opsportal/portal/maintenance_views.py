@@ -12,14 +12,13 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from opsportal.changes import selectors, services
-from opsportal.changes.lifecycle import TRANSITIONS, MaintenanceStatus
+from opsportal.changes.lifecycle import RESCHEDULABLE, TRANSITIONS, MaintenanceStatus
 from opsportal.changes.models import MaintenanceWindow
-from opsportal.core.exceptions import Conflict
-from opsportal.core.forms import add_service_errors
+from opsportal.core.forms import add_service_errors, form_apply
+from opsportal.core.roles import RESPOND
 from opsportal.portal import maintenance_forms as f
 from opsportal.portal.access import staff_required
 
-RESPOND = "core.respond"
 # Button wording for each status a window can be moved to.
 ACTION_LABELS = {
     MaintenanceStatus.IN_PROGRESS: "Start now",
@@ -69,7 +68,7 @@ def _detail_context(request, window: MaintenanceWindow, **overrides) -> dict:
         "components": list(window.components.all()),
         "next_actions": [(s.value, ACTION_LABELS[s]) for s in TRANSITIONS[current]],
         "may_act": request.user.has_perm(RESPOND),
-        "may_reschedule": current == MaintenanceStatus.SCHEDULED,
+        "may_reschedule": current in RESCHEDULABLE,
         "transition_form": f.TransitionForm(),
         "update_form": f.UpdateForm(),
         "reschedule_form": f.RescheduleForm(
@@ -90,18 +89,10 @@ def _act(request, window_id: int, *, form_name: str, form, apply: Callable[[Main
     """Run one action: 400 with form errors for bad shape or meaning, 409 with the service's message for
     a conflict (PermissionDenied goes on to the 403 page); on success back to the window's page."""
     window = selectors.maintenance_or_404(window_id)
-    status = 400
-    if form.is_valid():
-        try:
-            done = apply(window, form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except Conflict as exc:
-            form.add_error(None, str(exc))
-            status = 409
-        else:
-            messages.success(request, done)
-            return redirect("portal:maintenance_detail", window_id=window_id)
+    done, status = form_apply(form, lambda data: apply(window, data))
+    if status == 200:
+        messages.success(request, done)
+        return redirect("portal:maintenance_detail", window_id=window_id)
     context = _detail_context(request, selectors.maintenance_detail(window_id), **{form_name: form})
     return render(request, "portal/maintenance/detail.html", context, status=status)
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from opsportal.core.forms import add_service_errors
+from opsportal.core.roles import ADMINISTER
 from opsportal.incidents import selectors as incident_selectors
 from opsportal.incidents import sla_services
 from opsportal.portal import incident_forms as f
@@ -84,7 +85,7 @@ def metrics(request):
     )
 
 
-@staff_required("core.administer")
+@staff_required(ADMINISTER)
 def severity_settings(request):
     policies = list(incident_selectors.severity_policies())
     forms_by_severity = {

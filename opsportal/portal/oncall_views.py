@@ -1,6 +1,7 @@
 """On-call pages: the "now" board across regions, one schedule's week/month timeline with its fairness table,
 and the forms for overrides, swaps and layers. Thin: the pure engine (oncall.rotation) answers every schedule
-question, forms check shape, the on-call services decide, selectors read. All times are shown in UTC."""
+question, forms check shape, the on-call services decide, selectors read. The board shows times in the viewer's
+own zone and each region's clock in that region's zone; a schedule's timeline is drawn in UTC days."""
 
 from __future__ import annotations
 
@@ -11,20 +12,20 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from oncall import rotation, selectors, services
-from oncall.models import Schedule
-from opsportal.core.exceptions import Conflict
-from opsportal.core.forms import add_service_errors
+from oncall.models import Region, Schedule
+from opsportal.core.bounds import date_param
+from opsportal.core.forms import form_apply
+from opsportal.core.roles import RESPOND
 from opsportal.portal import oncall_forms as f
 from opsportal.portal.access import staff_required
 
-RESPOND = "core.respond"
 GAP_HORIZON = timedelta(days=30)
 DAY = timedelta(days=1)
 
@@ -34,40 +35,80 @@ DAY = timedelta(days=1)
 
 @dataclass(frozen=True)
 class ScheduleNow:
+    """One schedule as the board shows it: who holds it now and from which region, and who takes it next."""
+
     schedule: Schedule
     on_call: str | None
+    region: Region | None  # the on-call person's region in the schedule's team
+    override: bool  # on call through an override rather than the rotation
     handoff: rotation.Handoff | None
+    handoff_region: Region | None
     gaps: list[rotation.Gap]
 
 
-def _schedule_now(schedule: Schedule, now: datetime) -> ScheduleNow:
-    engine = selectors.rotation_schedule(schedule)
+@dataclass(frozen=True)
+class RegionNow:
+    region: Region
+    local_now: datetime
+    business_hours: bool
+    holds: list[ScheduleNow]  # schedules whose on-call person is in this region now
+
+
+def _schedule_now(
+    schedule: Schedule, engine: rotation.Schedule, now: datetime, region_of: dict[tuple[int, str], Region]
+) -> ScheduleNow:
+    on_call = rotation.on_call_at(engine, now)
+    handoff = rotation.next_handoff(engine, now)
+    current = rotation.final_schedule(engine, now, now + timedelta(seconds=1))
     return ScheduleNow(
         schedule=schedule,
-        on_call=rotation.on_call_at(engine, now),
-        handoff=rotation.next_handoff(engine, now),
+        on_call=on_call,
+        region=region_of.get((schedule.team_id, on_call)) if on_call else None,
+        override=bool(current) and current[0].source == rotation.OVERRIDE,
+        handoff=handoff,
+        handoff_region=region_of.get((schedule.team_id, handoff.to_person))
+        if handoff and handoff.to_person
+        else None,
         gaps=rotation.gaps(engine, now, now + GAP_HORIZON),
     )
 
 
+def _in_business_hours(region: Region, local_now: datetime) -> bool:
+    return local_now.weekday() < 5 and region.business_day_start <= local_now.time() < region.business_day_end
+
+
 @staff_required()
 def oncall_board(request):
+    """Who is on call now, per team; which region holds each schedule; the next handoff. Times in the viewer's
+    own zone (their staff profile), each region's clock in its own zone."""
     now = timezone.now()
     schedules = list(selectors.schedules_for_engine(overrides_ending_after=now).order_by("name", "pk"))
-    answers = {schedule.pk: _schedule_now(schedule, now) for schedule in schedules}
-    # A schedule shows under every region its team has members in (as the API's region filter does).
-    regions_of_team = selectors.region_codes_by_team()
-    board = []
+    region_of = selectors.regions_of_team_members()
+    rows, broken = selectors.each_schedule(
+        schedules, lambda schedule, engine: _schedule_now(schedule, engine, now, region_of)
+    )
+    teams: dict[int, dict] = {}
+    for row in sorted(rows, key=lambda row: (row.schedule.team.name, row.schedule.name)):
+        teams.setdefault(row.schedule.team_id, {"team": row.schedule.team, "rows": []})["rows"].append(row)
+    regions = []
     for region in selectors.regions():
-        rows = [answers[s.pk] for s in schedules if region.code in regions_of_team.get(s.team_id, ())]
-        board.append(
-            {"region": region, "local_now": now.astimezone(ZoneInfo(region.time_zone)), "rows": rows}
-        )
-    elsewhere = [answers[s.pk] for s in schedules if not regions_of_team.get(s.team_id)]
+        local_now = now.astimezone(ZoneInfo(region.time_zone))
+        holds = [row for row in rows if row.region is not None and row.region.pk == region.pk]
+        regions.append(RegionNow(region, local_now, _in_business_hours(region, local_now), holds))
+    viewer_zone = selectors.time_zones_of([request.user.get_username()]).get(
+        request.user.get_username(), "UTC"
+    )
     return render(
         request,
         "portal/oncall/board.html",
-        {"now": now, "board": board, "elsewhere": elsewhere, "horizon_days": GAP_HORIZON.days},
+        {
+            "now": now,
+            "viewer_zone": viewer_zone,
+            "regions": regions,
+            "teams": list(teams.values()),
+            "horizon_days": GAP_HORIZON.days,
+            "broken": broken,
+        },
     )
 
 
@@ -78,9 +119,10 @@ def _period(request) -> tuple[str, date, date]:
     """(view, first day, day after the last) from ?view=week|month&start=YYYY-MM-DD, in UTC days."""
     view = "month" if request.GET.get("view") == "month" else "week"
     try:
-        anchor = date.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
-        anchor = timezone.now().astimezone(UTC).date()
+        anchor = date_param(request.GET.get("start"))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    anchor = anchor or timezone.now().astimezone(UTC).date()
     if view == "month":
         first = anchor.replace(day=1)
         return view, first, first + timedelta(days=calendar.monthrange(first.year, first.month)[1])
@@ -144,8 +186,13 @@ def _fairness(engine: rotation.Schedule, first: date, last: date) -> rotation.Fa
 
 def _detail_context(request, slug: str, **forms) -> dict:
     schedule = selectors.schedule_detail(slug)
-    engine = selectors.rotation_schedule(schedule)
     view, first, last = _period(request)
+    # A schedule whose rows the engine cannot read still shows its layers and forms (to fix it), with the problem.
+    answers, broken = selectors.each_schedule(
+        [schedule],
+        lambda _, engine: (_timeline(schedule, engine, first, last), _fairness(engine, first, last)),
+    )
+    days, fairness = answers[0] if answers else ([], None)
     previous = first - timedelta(days=7) if view == "week" else (first - DAY).replace(day=1)
     swaps = list(selectors.pending_swaps_of(schedule))
     context = {
@@ -156,8 +203,9 @@ def _detail_context(request, slug: str, **forms) -> dict:
         "last": last - DAY,
         "previous": previous,
         "following": last,
-        "days": _timeline(schedule, engine, first, last),
-        "fairness": _fairness(engine, first, last),
+        "days": days,
+        "fairness": fairness,
+        "broken": broken,
         "ical_url": request.build_absolute_uri(
             reverse("oncall_schedule_ics", kwargs={"slug": schedule.slug, "token": schedule.ical_token})
         ),
@@ -180,18 +228,10 @@ def _act(request, slug: str, *, form_name: str, form, apply: Callable[[Schedule,
     """Run one action: 400 with form errors for bad shape or meaning, 409 for a conflict (PermissionDenied goes
     on to the 403 page); on success back to the schedule's page."""
     schedule = selectors.schedule_or_404(slug)
-    status = 400
-    if form.is_valid():
-        try:
-            done = apply(schedule, form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except Conflict as exc:
-            form.add_error(None, str(exc))
-            status = 409
-        else:
-            messages.success(request, done)
-            return redirect("portal:oncall_schedule", slug=slug)
+    done, status = form_apply(form, lambda data: apply(schedule, data))
+    if status == 200:
+        messages.success(request, done)
+        return redirect("portal:oncall_schedule", slug=slug)
     return render(
         request,
         "portal/oncall/detail.html",

@@ -11,6 +11,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from opsportal.core.roles import ADMINISTER
 from opsportal.core.services import audit_record
 from opsportal.portal import subscriber_forms as f
 from opsportal.portal.access import staff_required
@@ -18,7 +19,6 @@ from statuspage.models import SubscriberChannel, SubscriberStatus
 from statuspage.subscriber_import import subscriber_import_csv
 from statuspage.subscriber_selectors import subscriber_counts, subscriber_list
 
-ADMINISTER = "core.administer"
 PAGE_SIZE = 100
 EXPORT_COLUMNS = [
     "id",
@@ -103,9 +103,9 @@ def _export_rows(rows):
         )
 
 
-@staff_required()
+@staff_required(ADMINISTER)
 def subscriber_export(request):
-    """Every column but the webhook secrets. Audited: it is a bulk copy of personal data."""
+    """Every column but the webhook secrets. Admins only, and audited: it is a bulk copy of personal data."""
     _, filters = _filters(request)
     audit_record(actor=request.user, action="subscriber.exported", after={"filters": filters})
     response = StreamingHttpResponse(_export_rows(subscriber_list(**filters)), content_type="text/csv")

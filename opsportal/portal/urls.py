@@ -19,7 +19,7 @@ urlpatterns = [
         auth_views.LoginView.as_view(template_name="portal/login.html", redirect_authenticated_user=True),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.PortalLogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("live-check/", views.live_check, name="live_check"),
     path("tokens/", views.api_tokens, name="api_tokens"),

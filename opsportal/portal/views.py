@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,17 +14,29 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from oncall.selectors import regions, teams_with_members
-from opsportal.api.models import ApiToken
-from opsportal.api.selectors import api_tokens_visible_to
-from opsportal.api.services import api_token_create, api_token_revoke
 from opsportal.core import selectors as core_selectors
-from opsportal.core.forms import add_service_errors
-from opsportal.core.roles import role_of
+from opsportal.core.forms import add_service_errors, refusal_text
+from opsportal.core.identity_selectors import api_tokens_visible_to
+from opsportal.core.identity_services import api_token_create, api_token_revoke
+from opsportal.core.live import announce_authority_changed
+from opsportal.core.models import ApiToken
+from opsportal.core.roles import ADMINISTER, RESPOND, role_of
 from opsportal.core.services import job_schedule, staff_set_role
 from opsportal.incidents.selectors import IncidentFilters, incidents_list
 from opsportal.portal.access import staff_required
 from opsportal.portal.forms import ApiTokenForm, LiveCheckForm, StaffRoleForm
 from statuspage.selectors import component_groups_with_components, ungrouped_components
+
+
+class PortalLogoutView(auth_views.LogoutView):
+    """Signing out also closes this person's open portal sockets whose session just ended."""
+
+    def post(self, request, *args, **kwargs):
+        user_id = request.user.pk if request.user.is_authenticated else None
+        response = super().post(request, *args, **kwargs)
+        if user_id is not None:
+            announce_authority_changed(user_id)
+        return response
 
 
 @staff_required()
@@ -62,7 +75,7 @@ def live_check(request):
 def api_tokens(request):
     created_plaintext = None
     form = ApiTokenForm()
-    may_create = request.user.has_perm("core.respond")
+    may_create = request.user.has_perm(RESPOND)
     if request.method == "POST":
         form = ApiTokenForm(request.POST)
         if not may_create:
@@ -102,7 +115,7 @@ def api_tokens(request):
 
 
 @require_POST
-@staff_required("core.respond")
+@staff_required(RESPOND)
 def api_token_revoke_view(request, token_id: int):
     token = get_object_or_404(api_tokens_visible_to(request.user), pk=token_id)
     api_token_revoke(actor=request.user, token=token)
@@ -116,7 +129,7 @@ def api_token_revoke_view(request, token_id: int):
     return redirect("portal:api_tokens")
 
 
-@staff_required("core.administer")
+@staff_required(ADMINISTER)
 def staff(request):
     members = core_selectors.staff_members()
     rows = [{"user": member, "role": role_of(member)} for member in members]
@@ -124,7 +137,7 @@ def staff(request):
 
 
 @require_POST
-@staff_required("core.administer")
+@staff_required(ADMINISTER)
 def staff_role(request, user_id: int):
     member = get_object_or_404(get_user_model(), pk=user_id, is_active=True)
     form = StaffRoleForm(request.POST)
@@ -133,7 +146,7 @@ def staff_role(request, user_id: int):
         try:
             staff_set_role(actor=request.user, user=member, role=form.cleaned_data["role"] or None)
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = refusal_text(exc)
     else:
         error = "Choose one of the listed roles."
     member = get_user_model().objects.prefetch_related("groups").get(pk=member.pk)
@@ -150,7 +163,7 @@ def staff_role(request, user_id: int):
     return redirect("portal:staff")
 
 
-@staff_required("core.administer")
+@staff_required(ADMINISTER)
 def audit_log(request):
     action = request.GET.get("action", "")
     actor = request.GET.get("actor", "")

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from statuspage.models import Component
-from statuspage.publishing import PUBLIC_VERSION_KEY, VERSION_CHANNEL, public_version
+from statuspage.public.publishing import PUBLIC_VERSION_KEY, VERSION_CHANNEL, public_version
 from tests.e2e.conftest import _answers_healthz, _free_port, _running, _start, _wait_until
 from tests.e2e.tcp_proxy import TcpProxy
 
@@ -50,6 +50,7 @@ def server_behind_proxy(tmp_path):
         DEBUG="1",
         PYTHONUNBUFFERED="1",
         LOG_LEVEL="WARNING",
+        OPSPORTAL_MODE="production",
         REDIS_URL=settings.REDIS_URL,
         DATABASE_URL=f"postgres://{db['USER']}@127.0.0.1:{proxy.port}/{db['NAME']}",
     )

@@ -181,3 +181,17 @@ def test_an_email_sent_again_after_a_lost_outcome_has_the_same_message_id(
     deliver_due_batches()
     first, second = (mail for _, mail in mail_sink.messages)
     assert first["Message-ID"] == second["Message-ID"] == f"<{row.idempotency_key}@status.example.com>"
+
+
+def test_without_smtp_or_the_console_opt_in_no_email_is_marked_sent(enqueue, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    settings.NOTIFICATIONS_CONSOLE = False
+    message = enqueue(Recipient("email", "ana@shop.example.com"))
+
+    deliver_due_batches()
+
+    row = message.deliveries.get()
+    assert (row.status, row.last_error) == (
+        Delivery.Status.PENDING,
+        "No SMTP server is configured (EMAIL_HOST).",
+    )

@@ -3,8 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from opsportal.api.models import ApiToken
-from opsportal.core.models import AuditEntry
+from opsportal.core.models import ApiToken, AuditEntry
 
 pytestmark = pytest.mark.django_db
 

@@ -167,7 +167,7 @@ def test_a_published_postmortem_is_announced_once(rob, irene, checkout, audience
     assert message.deliveries.count() == 3
 
 
-def test_texts_fit_two_segments_and_link_to_the_incident(rob, checkout, audience):
+def test_texts_fit_two_segments_and_link_to_the_incident_and_to_stopping(rob, checkout, audience):
     from opsportal.notifications.transports.sms import sms_text
 
     incident = incidents.incident_declare(
@@ -181,6 +181,8 @@ def test_texts_fit_two_segments_and_link_to_the_incident(rob, checkout, audience
         component_statuses=[(checkout, "major_outage")],
     )
     _expand()
-    text = sms_text(_as_sent(Delivery.objects.get(channel="sms")))
+    delivery = _as_sent(Delivery.objects.get(channel="sms"))
+    text = sms_text(delivery)
     assert len(text) <= 306
-    assert text.endswith(f"/incidents/{incident.pk}/")
+    assert f"/incidents/{incident.pk}/ Manage/stop: " in text
+    assert text.endswith(delivery.send_context["manage_url"])

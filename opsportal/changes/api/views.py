@@ -9,9 +9,9 @@ from rest_framework import generics, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from opsportal.api.inputs import valid_input
 from opsportal.changes import selectors, services
 from opsportal.changes.api import serializers as s
+from opsportal.core.inputs import valid_input
 
 TAG = ["maintenance"]
 SCOPE_AREA = "statuspage"

@@ -7,7 +7,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from opsportal.api.inputs import valid_input
+from opsportal.core.inputs import valid_input
 from opsportal.incidents import postmortems
 from opsportal.incidents.api import serializers as s
 from opsportal.incidents.api.views import PROBLEM, WRITE_ERRORS

@@ -10,7 +10,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from opsportal.api.inputs import valid_input
+from opsportal.core.inputs import valid_input
 from opsportal.incidents import services
 from opsportal.incidents.api import serializers as s
 from opsportal.incidents.selectors import (

@@ -9,12 +9,13 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
+from opsportal.core.outbound import OutboundClient
 from opsportal.notifications.transports.base import (
-    HttpSession,
     PermanentError,
     TransientError,
     Transport,
     filled,
+    http_post,
     recipient_context,
     retry_after_from,
 )
@@ -29,6 +30,9 @@ GSM7_EXTENDED = set("^{}\\[~]|€\f")
 # Two concatenated segments: 2 × 153 septets in GSM-7, 2 × 67 UTF-16 code units in UCS-2.
 GSM7_LIMIT = 306
 UCS2_LIMIT = 134
+MANAGE_LABEL = "Manage/stop:"
+# Fewer characters of the message than this and a second link is not worth its room.
+MIN_SMS_WORDS = 40
 
 
 def _is_gsm7(text: str) -> bool:
@@ -64,8 +68,18 @@ def sms_text(delivery) -> str:
     message = delivery.message
     base = filled(delivery, (message.payload or {}).get("sms") or message.text_body or message.subject)
     # A recipient's own link (a confirmation) wins; otherwise the message's page, so every text links somewhere.
-    link = recipient_context(delivery).get("short_url") or (message.payload or {}).get("link", "")
-    return sms_fit(base, short_url=link)
+    short_url = recipient_context(delivery).get("short_url")
+    link = short_url or (message.payload or {}).get("link", "")
+    manage_url = recipient_context(delivery).get("manage_url") or ""
+    if not manage_url or short_url:  # a confirmation: nothing more is sent unless they follow its link
+        return sms_fit(base, short_url=link)
+    # Every text to a subscriber says where to stop it. When two links leave too little room for the words
+    # (a UCS-2 text has 134 characters), the manage link alone stays.
+    both = f"{link} {MANAGE_LABEL} {manage_url}" if link else f"{MANAGE_LABEL} {manage_url}"
+    text = sms_fit(base, short_url=both)
+    if len(text) - len(both) >= MIN_SMS_WORDS:
+        return text
+    return sms_fit(base, short_url=f"{MANAGE_LABEL} {manage_url}")
 
 
 class SmsProvider:
@@ -95,11 +109,11 @@ class TwilioHttpProvider(SmsProvider):
             "Accept": "application/json",
         }
         self.sender = sender
-        self.session = HttpSession(timeout=timeout)
+        self.client = OutboundClient(timeout=timeout, user_agent="opsportal-sms/1")
 
     def send(self, *, to: str, body: str) -> None:
         form = urlencode({"To": to, "From": self.sender, "Body": body}).encode()
-        response = self.session.post(self.url, body=form, headers=self.headers)
+        response = http_post(self.client, self.url, body=form, headers=self.headers)
         if 200 <= response.status < 300:
             return
         detail = _provider_error(response.body)
@@ -111,7 +125,7 @@ class TwilioHttpProvider(SmsProvider):
         raise PermanentError(f"SMS provider HTTP {response.status}{detail}")
 
     def close(self) -> None:
-        self.session.close()
+        self.client.close()
 
 
 def _provider_error(body: bytes) -> str:
@@ -127,6 +141,9 @@ def _provider_error(body: bytes) -> str:
 
 def sms_provider() -> SmsProvider:
     if not settings.SMS_API_BASE_URL:
+        if not settings.NOTIFICATIONS_CONSOLE:
+            # Settings refuse to start like this; a text that went nowhere is never marked sent.
+            raise TransientError("No SMS provider is configured (SMS_API_BASE_URL).")
         return ConsoleSmsProvider()
     return TwilioHttpProvider(
         base_url=settings.SMS_API_BASE_URL,

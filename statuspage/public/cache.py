@@ -1,0 +1,159 @@
+"""Surge-proof serving for every public response.
+
+A response is rendered once per public version (the version moves on commit of any public change), kept in
+the cache, and served with an ETag. While the database is unreachable the last good rendering keeps being
+served, marked stale. The version lives in the cache, so serving a cached page needs no database at all.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db import DatabaseError
+from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.http import http_date
+
+from statuspage.public.publishing import public_version
+
+logger = logging.getLogger(__name__)
+
+RENDER_LOCK_SECONDS = 10
+WAIT_FOR_OTHER_RENDER_SECONDS = 3.0
+FRESH_SECONDS = 24 * 3600  # a version's rendering; a newer version makes it unreachable anyway
+# Clients revalidate every time (cheap with ETag: a 304), and may use a stale copy if we are down.
+CACHE_CONTROL = "public, max-age=0, must-revalidate, stale-if-error=86400"
+
+
+@dataclass
+class Rendered:
+    content: bytes
+    content_type: str
+    status: int
+    etag: str
+    rendered_at: float  # epoch seconds
+    version: int
+    # Compressed once at render time: a surge then costs neither CPU per request nor bandwidth.
+    gzipped: bytes | None = None
+
+
+GZIP_MIN_BYTES = 1024
+
+
+def _wants_gzip(request: HttpRequest) -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "")
+
+
+def _key(name: str, version: int) -> str:
+    return f"statuspage:resp:{name}:{version}"
+
+
+def _last_good_key(name: str) -> str:
+    return f"statuspage:last:{name}"
+
+
+def _etag_matches(header: str, etag: str) -> bool:
+    """If-None-Match may list several tags, mark them weak (W/), or be "*"."""
+    if header.strip() == "*":
+        return True
+    tags = {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
+    return etag in tags
+
+
+def _respond(request: HttpRequest, rendered: Rendered, *, stale: bool = False) -> HttpResponse:
+    gzip_it = rendered.gzipped is not None and _wants_gzip(request)
+    # Each encoding is its own representation, so it has its own validator.
+    etag = rendered.etag[:-1] + '-gz"' if gzip_it else rendered.etag
+    if not stale and _etag_matches(request.headers.get("If-None-Match", ""), etag):
+        response = HttpResponseNotModified()
+    elif gzip_it:
+        response = HttpResponse(rendered.gzipped, content_type=rendered.content_type, status=rendered.status)
+        response["Content-Encoding"] = "gzip"
+    else:
+        response = HttpResponse(rendered.content, content_type=rendered.content_type, status=rendered.status)
+    if rendered.gzipped is not None:
+        response["Vary"] = "Accept-Encoding"
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(rendered.rendered_at)
+    response["Cache-Control"] = CACHE_CONTROL
+    if stale:
+        response["X-Statuspage-Stale"] = "database unreachable; serving the last good state"
+    return response
+
+
+def _render(name: str, version: int, render: Callable[[], HttpResponse]) -> Rendered:
+    response = render()
+    content = response.content
+    rendered = Rendered(
+        content=content,
+        content_type=response["Content-Type"],
+        status=response.status_code,
+        etag='"' + hashlib.blake2b(content, digest_size=16).hexdigest() + '"',
+        rendered_at=time.time(),
+        version=version,
+        gzipped=gzip.compress(content, compresslevel=6, mtime=0) if len(content) >= GZIP_MIN_BYTES else None,
+    )
+    if response.status_code == 200:
+        cache.set(_key(name, version), rendered, FRESH_SECONDS)
+        cache.set(_last_good_key(name), rendered, None)
+        _remember(name, rendered)
+    return rendered
+
+
+# Per-process copies of the latest rendering of each name, keyed by version (bounded, small).
+_local: dict[str, Rendered] = {}
+LOCAL_LIMIT = 256
+
+
+def _remember(name: str, rendered: Rendered) -> None:
+    if len(_local) >= LOCAL_LIMIT and name not in _local:
+        _local.clear()
+    _local[name] = rendered
+
+
+def cached_public_response(
+    request: HttpRequest, name: str, render: Callable[[], HttpResponse]
+) -> HttpResponse:
+    """Serve `name` (a path plus query) from the cache, rendering it at most once per public version."""
+    try:
+        version = public_version()
+        # Hot path: this process already holds this version's bytes, so one small cache read suffices.
+        local = _local.get(name)
+        if local is not None and local.version == version:
+            return _respond(request, local)
+        hit = cache.get(_key(name, version))
+    except Exception:  # the cache itself is down: render straight from the database
+        logger.exception("Status page cache unavailable")
+        return render()
+    if hit is not None:
+        _remember(name, hit)
+        return _respond(request, hit)
+    lock = f"statuspage:lock:{name}:{version}"
+    locked = False
+    try:
+        locked = cache.add(lock, 1, RENDER_LOCK_SECONDS)
+        if not locked:
+            # Someone is rendering this very state: wait for theirs instead of rendering it again.
+            deadline = time.monotonic() + WAIT_FOR_OTHER_RENDER_SECONDS
+            while time.monotonic() < deadline:
+                time.sleep(0.02)
+                hit = cache.get(_key(name, version))
+                if hit is not None:
+                    return _respond(request, hit)
+        return _respond(request, _render(name, version, render))
+    except DatabaseError:
+        last_good = cache.get(_last_good_key(name))
+        if last_good is None:
+            raise
+        logger.warning(
+            "Database unreachable; serving the last good %s rendered at %s", name, last_good.rendered_at
+        )
+        return _respond(request, last_good, stale=True)
+    finally:
+        if locked:
+            cache.delete(lock)

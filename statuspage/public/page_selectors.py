@@ -1,0 +1,156 @@
+"""Reads for the public HTML pages: components with uptime, maintenance, recent and monthly history.
+
+Everything here reads public fields only; incident content comes from public updates.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils import timezone
+
+from opsportal.changes.lifecycle import ACTIVE as MAINTENANCE_ACTIVE
+from opsportal.changes.lifecycle import FINISHED as MAINTENANCE_FINISHED
+from opsportal.changes.lifecycle import MaintenanceStatus
+from opsportal.changes.models import MaintenanceUpdate, MaintenanceWindow
+from opsportal.incidents.selectors import public_active_incidents, public_incidents
+from statuspage.indicator import incident_impact, overall_indicator
+from statuspage.models import Component, ComponentStatus, ComponentStatusChange
+from statuspage.uptime import STATUS_RANK, DayUptime, daily_uptime, uptime_percentage
+
+UPTIME_DAYS = 90
+RECENT_DAYS = 14
+
+
+@dataclass
+class ComponentRow:
+    component: Component
+    bars: list[DayUptime]
+    uptime: float | None
+
+
+@dataclass
+class GroupRow:
+    name: str
+    description: str
+    rows: list[ComponentRow] = field(default_factory=list)
+
+    @property
+    def worst_status(self) -> str:
+        return max(
+            (r.component.status for r in self.rows), key=STATUS_RANK.__getitem__, default="operational"
+        )
+
+
+def page_time_zone() -> str:
+    return getattr(settings, "STATUSPAGE_TIME_ZONE", "Etc/UTC")
+
+
+def components_with_uptime(*, now: datetime | None = None) -> list[GroupRow]:
+    """Showcase components by group, each with 90 daily uptime bars. Two queries, whatever the count."""
+    now = now or timezone.now()
+    window_start = now - timedelta(days=UPTIME_DAYS + 1)
+    before = ComponentStatusChange.objects.filter(component=OuterRef("pk"), at__lt=window_start).order_by(
+        "-at", "-id"
+    )
+    components = list(
+        Component.objects.filter(showcase=True)
+        .select_related("group")
+        .annotate(initial_status=Subquery(before.values("status")[:1]))
+        .order_by("group__position", "group__name", "position", "name")
+    )
+    changes: dict[int, list[tuple[datetime, str]]] = defaultdict(list)
+    for component_id, at, status in ComponentStatusChange.objects.filter(
+        component__in=components, at__gte=window_start
+    ).values_list("component_id", "at", "status"):
+        changes[component_id].append((at, status))
+    groups: dict[int | None, GroupRow] = {}
+    for component in components:
+        history = changes[component.pk]
+        if component.initial_status:
+            history.insert(0, (window_start, component.initial_status))
+        bars = daily_uptime(
+            history, now=now, days=UPTIME_DAYS, tz=page_time_zone(), start_date=component.start_date
+        )
+        row = ComponentRow(component=component, bars=bars, uptime=uptime_percentage(bars))
+        key = component.group_id
+        if key not in groups:
+            group = component.group
+            groups[key] = GroupRow(
+                name=group.name if group else "", description=group.description if group else ""
+            )
+        groups[key].rows.append(row)
+    return [g for g in groups.values() if any(_visible(r.component) for r in g.rows)]
+
+
+def _visible(component: Component) -> bool:
+    return not component.only_show_if_degraded or component.status != ComponentStatus.OPERATIONAL
+
+
+def maintenance_with_updates():
+    return MaintenanceWindow.objects.prefetch_related(
+        "components", Prefetch("updates", queryset=MaintenanceUpdate.objects.order_by("-created_at", "-id"))
+    )
+
+
+def active_maintenance():
+    return maintenance_with_updates().filter(status__in=[s.value for s in MAINTENANCE_ACTIVE])
+
+
+def upcoming_maintenance():
+    return maintenance_with_updates().filter(status=MaintenanceStatus.SCHEDULED).order_by("scheduled_for")
+
+
+def page_indicator(components: list[Component] | None = None) -> tuple[str, str]:
+    statuses = [
+        c.status for c in (components if components is not None else Component.objects.filter(showcase=True))
+    ]
+    impacts = [
+        incident_impact(severity) for severity in public_active_incidents().values_list("severity", flat=True)
+    ]
+    return overall_indicator(
+        component_statuses=statuses,
+        incident_impacts=impacts,
+        maintenance_in_progress=active_maintenance().exists(),
+    )
+
+
+def recent_days(*, now: datetime | None = None, days: int = RECENT_DAYS) -> list[tuple[date, list]]:
+    """The past `days` days, newest first, each with the public incidents that started that day."""
+    now = now or timezone.now()
+    first = (now - timedelta(days=days - 1)).date()
+    by_day: dict[date, list] = defaultdict(list)
+    for incident in public_incidents().filter(started_at__date__gte=first):
+        by_day[incident.started_at.date()].append(incident)
+    return [
+        (first + timedelta(days=n), by_day.get(first + timedelta(days=n), [])) for n in reversed(range(days))
+    ]
+
+
+def history_months(*, months: int = 3, before: date | None = None) -> list[tuple[date, list, list]]:
+    """Month by month (newest first): public incidents and completed or cancelled maintenance."""
+    anchor = (before or timezone.now().date()).replace(day=1)
+    starts = []
+    for _ in range(months):
+        starts.append(anchor)
+        anchor = (anchor - timedelta(days=1)).replace(day=1)
+    oldest = starts[-1]
+    incidents = list(public_incidents().filter(started_at__date__gte=oldest))
+    windows = list(
+        maintenance_with_updates().filter(scheduled_for__date__gte=oldest, status__in=MAINTENANCE_FINISHED)
+    )
+    result = []
+    for month in starts:
+        next_month = (month + timedelta(days=32)).replace(day=1)
+        result.append(
+            (
+                month,
+                [i for i in incidents if month <= i.started_at.date() < next_month],
+                [w for w in windows if month <= w.scheduled_for.date() < next_month],
+            )
+        )
+    return result
