@@ -142,6 +142,7 @@ def grouped_outcomes(settings, monkeypatch):
     """Outcomes written once per chunk (the time bound out of reach), to count the engine's own queries."""
     settings.NOTIFICATION_OUTCOME_BATCH = 100_000
     monkeypatch.setattr(delivery_module, "OUTCOME_SECONDS", 3600.0)
+    monkeypatch.setattr(delivery_module, "HEARTBEAT", timedelta(hours=1))  # a slow machine would renew claims
 
 
 def _queries_to_deliver(enqueue, count: int) -> int:

@@ -56,9 +56,14 @@ def legacy(rob, checkout):
 
 
 def _deliver_everything() -> None:
+    from opsportal.notifications.expansion import message_expand, messages_awaiting_expansion
+
     for _ in range(5):
         for job_id in jobs_claim_due():
             job_execute(job_id=job_id)
+        # In production mode (tier 2) the on-commit expansion went to a broker nobody reads here.
+        for message_id in messages_awaiting_expansion():
+            message_expand(message_id=message_id)
         deliver_due_batches()
 
 
