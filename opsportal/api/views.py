@@ -39,6 +39,8 @@ class ApiIndexView(APIView):
                 "links": {
                     "me": reverse("api:me", request=request),
                     "incidents": reverse("api:incidents", request=request),
+                    "status_incidents": reverse("api:status-incidents", request=request),
+                    "status_maintenance": reverse("api:status-maintenance", request=request),
                     "maintenance": reverse("api:maintenance", request=request),
                     "components": reverse("api:statuspage-components", request=request),
                     "subscribers": reverse("api:subscribers", request=request),

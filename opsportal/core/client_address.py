@@ -37,3 +37,10 @@ def client_address(request) -> str:
         # address we have; it was written by one of ours.
         return _valid(chain[0]) or remote or UNKNOWN
     return _valid(chain[-(hops + 1)]) or remote or UNKNOWN
+
+
+def client_ip_or_none(request) -> str | None:
+    """For django-axes, which stores the address in an IP column: no address is NULL there, not "unknown"
+    (a login made without an HTTP request, such as a test's force_login, has none)."""
+    address = client_address(request)
+    return None if address == UNKNOWN else address

@@ -9,10 +9,18 @@ from types import SimpleNamespace
 from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from opsportal.core.models import ApiToken, Partner, PartnerContact, hash_token
-from opsportal.core.roles import Permission, Role, role_allows, role_of
+from opsportal.core.roles import (
+    ROLE_ORDER,
+    Permission,
+    Role,
+    is_partner_account,
+    role_allows,
+    role_from_group_names,
+    role_of,
+)
 from opsportal.core.scopes import PARTNER_SCOPES, grants, staff_permission_for
 
 
@@ -73,7 +81,26 @@ def request_is_partner(request) -> bool:
 
 
 def api_token_by_plaintext(plaintext: str) -> ApiToken | None:
-    return ApiToken.objects.select_related("user", "partner").filter(token_hash=hash_token(plaintext)).first()
+    # The holder's role groups come in the same query: reading authority afresh costs no extra round trip.
+    held = get_user_model().groups.through.objects.filter(user_id=OuterRef("user_id"))
+    return (
+        ApiToken.objects.select_related("user", "partner")
+        .annotate(
+            **{f"holds_{role.value}": Exists(held.filter(group__name=role.value)) for role in ROLE_ORDER}
+        )
+        .filter(token_hash=hash_token(plaintext))
+        .first()
+    )
+
+
+def _holder_role(token: ApiToken) -> Role | None:
+    """role_of(token.user), from the groups read with the token."""
+    user = token.user
+    if not user.is_active or is_partner_account(user):
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    return role_from_group_names({role.value for role in ROLE_ORDER if getattr(token, f"holds_{role.value}")})
 
 
 def token_principal(plaintext: str) -> Principal:
@@ -94,7 +121,7 @@ def token_principal(plaintext: str) -> Principal:
         return Principal(token=token, account=token.user, partner=token.partner, role=None)
     if not token.user.is_active:
         raise TokenRefused("The account behind this token is disabled.")
-    return Principal(token=token, account=token.user, partner=None, role=role_of(token.user))
+    return Principal(token=token, account=token.user, partner=None, role=_holder_role(token))
 
 
 def api_tokens_visible_to(user) -> QuerySet[ApiToken]:

@@ -10,6 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from opsportal.core.fields import BodyField, LineField
 from opsportal.core.roles import Permission
 from opsportal.core.time_zones import validate_time_zone
 
@@ -38,13 +39,13 @@ class Partner(models.Model):
     hold a staff role. Each acts through one account of its own (named "partner:<slug>", with no password
     and no role), so what it owns and the audit log's actor stay ordinary user references."""
 
-    name = models.CharField(max_length=120, unique=True)
+    name = LineField(max_length=120, unique=True)
     slug = models.SlugField(max_length=60, unique=True)
     account = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="partner", editable=False
     )
     is_active = models.BooleanField(default=True, help_text="Off: every token of this partner stops at once")
-    notes = models.TextField(blank=True, max_length=2000)
+    notes = BodyField(blank=True, max_length=2000)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -58,7 +59,7 @@ class PartnerContact(models.Model):
     """Someone at a partner to reach about their integration (token expiry, a disabled webhook)."""
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=120)
+    name = LineField(max_length=120)
     email = models.EmailField(max_length=254)
 
     class Meta:
@@ -85,7 +86,7 @@ class ApiToken(models.Model):
     partner = models.ForeignKey(
         Partner, null=True, blank=True, on_delete=models.CASCADE, related_name="tokens"
     )
-    name = models.CharField(max_length=100, help_text="What uses this token, e.g. 'Acme payments monitor'")
+    name = LineField(max_length=100, help_text="What uses this token, e.g. 'Acme payments monitor'")
     prefix = models.CharField(
         max_length=16, help_text="First characters, to recognise a token without storing it"
     )

@@ -84,7 +84,11 @@ def role_of(user) -> Role | None:
     # A partner's account is never staff, whatever groups someone gave it.
     if is_partner_account(user):
         return None
-    names = {group.name for group in user.groups.all()}
+    return role_from_group_names({group.name for group in user.groups.all()})
+
+
+def role_from_group_names(names: set[str]) -> Role | None:
+    """The highest role among these group names (for callers that read the groups in their own query)."""
     for role in reversed(ROLE_ORDER):
         if role.value in names:
             return role

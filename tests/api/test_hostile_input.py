@@ -10,12 +10,12 @@ from datetime import date, time
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from opsportal.api.scopes import ALL_SCOPES
 
 from oncall import services as oncall_services
 from oncall.models import Team
 from opsportal.changes.models import MaintenanceWindow
 from opsportal.core.parsers import MAX_JSON_DEPTH
+from opsportal.core.scopes import ALL_SCOPES
 from opsportal.core.services import SYSTEM
 from opsportal.incidents import services as incidents
 from statuspage.models import Component

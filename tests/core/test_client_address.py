@@ -38,5 +38,16 @@ def test_client_address_trusts_exactly_the_configured_proxies(settings, hops, re
 def test_login_throttling_and_the_subscribe_limits_ask_the_same_function(settings):
     from statuspage.public import subscription_views
 
-    assert settings.AXES_CLIENT_IP_CALLABLE == "opsportal.core.client_address.client_address"
+    assert settings.AXES_CLIENT_IP_CALLABLE == "opsportal.core.client_address.client_ip_or_none"
     assert subscription_views.client_address is client_address
+
+
+@pytest.mark.django_db
+def test_a_login_without_an_address_is_logged_without_one(client, django_user_model):
+    # force_login has no HTTP request behind it; the IP column gets NULL, never the word "unknown"
+    # (PostgreSQL refuses it).
+    from axes.models import AccessLog
+
+    user = django_user_model.objects.create_user("nora")
+    client.force_login(user)
+    assert AccessLog.objects.get(username="nora").ip_address is None

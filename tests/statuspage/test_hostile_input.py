@@ -51,7 +51,7 @@ def legacy(rob, checkout):
         actor=rob, incident=incident, status="investigating", body="On it."
     )
     Incident.objects.filter(pk=incident.pk).update(public_title="Checkout\nerrors\r\nBcc: all@example.com")
-    PublicUpdate.objects.filter(pk=update.pk).update(body="Card\x0bpayments\x00 fail\ufffe <b>now</b>")
+    PublicUpdate.objects.filter(pk=update.pk).update(body="Card\x0bpayments\x1b fail\ufffe <b>now</b>")
     return Incident.objects.get(pk=incident.pk)
 
 

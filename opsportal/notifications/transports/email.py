@@ -128,7 +128,10 @@ class EmailTransport(Transport):
             if html:
                 email.attach_alternative(html, "text/html")
             data = email.message().as_bytes(linesep="\r\n")
-            self._templates[key] = data if not with_manage or _MANAGE_SLOT.encode() in data else None
+            # Every part that shows the link must still hold the placeholder verbatim, or the message is built
+            # per recipient instead.
+            intact = not with_manage or data.count(_MANAGE_SLOT.encode()) >= (2 if html else 1)
+            self._templates[key] = data if intact else None
         return self._templates[key]
 
     def _send_from_template(self, delivery, unsubscribe_url: str, manage_url: str) -> None:
