@@ -1,7 +1,9 @@
 """The steps of bench/fanout.sh, each in its own process so its peak memory is its own.
 
     python bench/fanout.py seed N            N confirmed subscribers (60 % email, 20 % webhook, 20 % SMS)
-    python bench/fanout.py enqueue OUT.json  declare an incident, post one public update (the fan-out)
+    python bench/fanout.py enqueue OUT.json  declare an incident, post one public update through the API (the
+                                             fan-out), timing the request, how long the incident row stays
+                                             locked, and other actions on the incident meanwhile
     python bench/fanout.py watch OUT.json    wait until the sinks have everything, then check losses and dupes
 
 Settings come from the environment fanout.sh sets up (DATABASE_URL, REDIS_URL, EMAIL_*, SMS_*, sink ports).
@@ -92,12 +94,78 @@ def seed(n: int) -> None:
     )
 
 
+class LockProbe:
+    """A second connection trying `SELECT … FOR UPDATE NOWAIT` on the incident row every millisecond: the
+    longest stretch it is refused is how long someone held the incident (what the commander's next action
+    would have waited for)."""
+
+    def __init__(self, incident_id: int):
+        import threading
+
+        self.incident_id = incident_id
+        self.probes: list[tuple[float, bool]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psycopg
+
+        settings = connection.settings_dict
+        with psycopg.connect(
+            host=settings["HOST"] or "127.0.0.1",
+            port=settings["PORT"] or 5432,
+            user=settings["USER"],
+            dbname=settings["NAME"],
+            password=settings.get("PASSWORD") or None,
+        ) as conn:
+            while not self._stop.is_set():
+                try:
+                    conn.execute(
+                        "SELECT id FROM incidents_incident WHERE id = %s FOR UPDATE NOWAIT",
+                        [self.incident_id],
+                    )
+                    free = True
+                except psycopg.errors.LockNotAvailable:
+                    free = False
+                conn.rollback()
+                self.probes.append((time.time(), free))
+                time.sleep(0.001)
+
+    def start(self) -> LockProbe:
+        self._thread.start()
+        return self
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._thread.join(5)
+        longest, held_since = 0.0, None
+        for at, free in self.probes:
+            if not free and held_since is None:
+                held_since = at
+            elif free and held_since is not None:
+                longest = max(longest, at - held_since)
+                held_since = None
+        refused = sum(1 for _, free in self.probes if not free)
+        return {"probes": len(self.probes), "refused": refused, "longest_held_s": longest}
+
+
+def _timed(call) -> tuple[float, object]:
+    started = time.perf_counter()
+    result = call()
+    return time.perf_counter() - started, result
+
+
 def enqueue(out: Path) -> None:
-    from opsportal.core.services import SYSTEM
-    from opsportal.incidents.services import incident_declare, incident_post_update
+    from django.test import Client
+    from opsportal.api.services import api_token_create
+
+    from opsportal.core.roles import Role
+    from opsportal.core.services import SYSTEM, staff_create
+    from opsportal.incidents.services import incident_declare
     from opsportal.notifications.delivery import deliver_due_batches
-    from opsportal.notifications.models import Delivery, Message
+    from opsportal.notifications.models import Message
     from opsportal.notifications.tasks import deliver_due
+    from statuspage.models import Component, Subscriber
 
     queries = 0
 
@@ -108,41 +176,82 @@ def enqueue(out: Path) -> None:
 
     rss_before = maxrss_mib()
     connection.ensure_connection()
-    with connection.execute_wrapper(count):
-        t_declare = time.time()
-        incident = incident_declare(actor=SYSTEM, title="Checkout API failing", severity="P1")
-        t0 = time.time()
-        profile = cProfile.Profile() if os.environ.get("PROFILE_ENQUEUE") else None
-        if profile:
-            profile.enable()
-        update = incident_post_update(
-            actor=SYSTEM,
-            incident=incident,
-            status="investigating",
-            body="Card payments are failing for some merchants. We are investigating.",
+    commander = staff_create(
+        actor=SYSTEM, username="bench-ic", email="ic@ops.example", role=Role.INCIDENT_COMMANDER
+    )
+    _, token = api_token_create(actor=SYSTEM, user=commander, name="bench", scopes=["incidents:write"])
+    api = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {token}")
+    checkout = Component.objects.create(name="Checkout API")
+    t_declare = time.time()
+    incident = incident_declare(actor=SYSTEM, title="Checkout API failing", severity="P2")
+    base = f"/api/v1/incidents/{incident.pk}"
+
+    def note(text: str) -> float:
+        seconds, response = _timed(
+            lambda: api.post(f"{base}/notes/", {"body": text}, content_type="application/json")
         )
-        if profile:
-            profile.disable()
-        t_commit = time.time()  # incident_post_update is atomic: returning means committed
+        assert response.status_code == 201, response.content
+        return seconds
+
+    # The reference, measured in this run on this machine: the same kind of request with nothing fanning out.
+    note("warm-up")
+    reference_notes = sorted(note(f"reference {n}") for n in range(5))
+    probe = LockProbe(incident.pk).start()
+    time.sleep(0.05)
+    t0 = time.time()
+    profile = cProfile.Profile() if os.environ.get("PROFILE_ENQUEUE") else None
+    if profile:
+        profile.enable()
+    with connection.execute_wrapper(count):
+        response = api.post(
+            f"{base}/updates/",
+            {
+                "status": "investigating",
+                "body": "Card payments are failing for some merchants. We are investigating.",
+                "components": [{"id": checkout.pk, "status": "major_outage"}],
+            },
+            content_type="application/json",
+        )
+    if profile:
+        profile.disable()
+    t_commit = time.time()  # the view's service is atomic: the response means committed
+    assert response.status_code == 201, response.content
+    update_id = response.json()["id"]
+    # Other actions on the incident while its fan-out runs (the commander's next moves).
+    during_notes = sorted(note(f"during {n}") for n in range(5))
+    time.sleep(max(0.0, 10 - (time.time() - t_commit)))  # the probe watches the first 10 s of the fan-out
+    lock = probe.stop()
     enqueue_queries = queries
     rss_enqueue = maxrss_mib()
-    message = Message.objects.get(dedupe_key=f"incident-update:{update.pk}")
-    rows = Delivery.objects.filter(message=message).count()
-    # On commit the app starts ONE deliver_due task. Extra triggers (what the 10 s sweep would also do)
-    # let every worker slot claim chunks side by side.
+    message = Message.objects.get(dedupe_key=f"incident-update:{update_id}")
+    subscribers = Subscriber.objects.filter(confirmed_at__isnull=False).count()
+    rows_at_commit = getattr(message, "expanded", None)
+    # The commit starts the delivery tasks itself; extra triggers (what the sweep would also do) are optional.
     extra = int(os.environ.get("EXTRA_TRIGGERS", "0"))
     for _ in range(extra):
         deliver_due.apply_async()
+    median = lambda values: values[len(values) // 2]  # noqa: E731
     print(
-        f"enqueue: declare {t0 - t_declare:.2f} s, public update with {rows:,} outbox rows {t_commit - t0:.2f} s "
-        f"({enqueue_queries} queries in both), enqueuing process max RSS {rss_enqueue:.0f} MiB "
-        f"(after setup {rss_before:.0f} MiB); {extra} extra deliver_due triggers"
+        f"public update request (API, {subscribers:,} subscribers): {t_commit - t0:.3f} s, {enqueue_queries} "
+        f"queries; reference (a note, nothing fanning out): median {median(reference_notes) * 1000:.1f} ms "
+        f"-> ratio {(t_commit - t0) / median(reference_notes):.1f}x"
+    )
+    print(
+        f"incident row lock: longest held {lock['longest_held_s'] * 1000:.1f} ms; {lock['refused']} of "
+        f"{lock['probes']:,} NOWAIT probes refused over the first 10 s"
+    )
+    print(
+        f"a note while the fan-out runs: median {median(during_notes) * 1000:.1f} ms, max "
+        f"{during_notes[-1] * 1000:.1f} ms ({median(during_notes) / median(reference_notes):.2f}x the reference)"
+    )
+    print(
+        f"enqueuing process max RSS {rss_enqueue:.0f} MiB (after setup {rss_before:.0f} MiB); "
+        f"{extra} extra deliver_due triggers; rows written by +10 s: {rows_at_commit}"
     )
     if profile:
         stream = io.StringIO()
         pstats.Stats(profile, stream=stream).sort_stats("cumulative").print_stats(25)
         print(stream.getvalue())
-
     # One chunk measured here, side by side with the workers (SKIP LOCKED keeps it ours alone).
     chunk_profile = cProfile.Profile()
     with CaptureQueriesContext(connection) as captured:
@@ -168,7 +277,11 @@ def enqueue(out: Path) -> None:
         json.dumps(
             {
                 "message_id": message.pk,
-                "rows": rows,
+                "rows": subscribers,
+                "update_request_s": t_commit - t0,
+                "reference_note_s": median(reference_notes),
+                "note_during_fanout_s": median(during_notes),
+                "lock_longest_held_s": lock["longest_held_s"],
                 "t_declare": t_declare,
                 "t0": t0,
                 "t_commit": t_commit,
@@ -266,7 +379,12 @@ def watch(out: Path, timeout: float) -> None:
         "sent_but_not_received": sent_not_received,
         "duplicated": len(duplicated),
         "unexpected": len(unexpected),
-        "enqueue_s": round(info["enqueue_seconds"], 2),
+        "update_request_s": round(info["update_request_s"], 3),
+        "reference_note_s": round(info["reference_note_s"], 4),
+        "update_request_vs_reference": round(info["update_request_s"] / info["reference_note_s"], 1),
+        "incident_lock_longest_held_s": round(info["lock_longest_held_s"], 4),
+        "note_during_fanout_s": round(info["note_during_fanout_s"], 4),
+        "note_during_vs_reference": round(info["note_during_fanout_s"] / info["reference_note_s"], 2),
         "first_accept_after_commit_s": round(first - info["t_commit"], 2),
         "all_accepted_after_commit_s": round(delivered_seconds, 1),
         "all_accepted_after_update_start_s": round(last - info["t0"], 1),

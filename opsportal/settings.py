@@ -311,9 +311,21 @@ PERIODIC_TASKS = {
     "maintenance-sweep": ("opsportal.changes.tasks.maintenance_sweep", 15.0),
     # Picks up deliveries whose on-commit start was lost, retries that fell due, and rows a dead worker held.
     "deliver-due": ("opsportal.notifications.tasks.deliver_due", 10.0),
+    # Resumes audience expansions whose start was lost or whose process died mid-way.
+    "expand-pending": ("opsportal.notifications.tasks.expand_pending", 10.0),
     # Reminds whoever comes on call within the hour; dedupe keys make overlapping runs harmless.
     "oncall-handoff-reminders": ("oncall.tasks.send_handoff_reminders", 60.0),
+    # Retention: delivered messages and finished timers older than their retention go (the audit log stays).
+    "prune-notifications": ("opsportal.notifications.tasks.prune_notifications", 86400.0),
+    "prune-jobs": ("opsportal.core.tasks.prune_jobs", 86400.0),
 }
+# Days a message whose deliveries have all finished is kept (with its deliveries) before the daily prune.
+NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 30)
+# Days a finished (done, failed or cancelled) durable timer is kept.
+JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 7)
+# Called as each worker process starts (Celery and embedded), with its node name: hands back the claims a
+# previous life of the same node held.
+WORKER_STARTUP_HOOKS = ["opsportal.notifications.workers.worker_started"]
 
 # Request bodies past this are refused: 413 under /api/ (the API's JSON parser applies it too), 400 elsewhere.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
@@ -331,6 +343,12 @@ REST_FRAMEWORK = {
 }
 # Delivery tasks started when a message commits: one per worker slot lets a big fan-out use every worker.
 NOTIFICATION_DELIVERY_TASKS = env_int("NOTIFICATION_DELIVERY_TASKS", 4 if RUNNING_MODE == "production" else 1)
+# Audiences a message can name; their outbox rows are written after commit, in chunks (notifications.expansion).
+NOTIFICATION_AUDIENCES = {"statuspage_subscribers": "statuspage.notify.subscriber_audience"}
+# Looks up what must not be stored in an outbox row (signed links, webhook signing secrets) at send time.
+NOTIFICATIONS_RECIPIENT_CONTEXT = "statuspage.subscriptions.subscribers_send_context"
+# Outcomes are written every this many rows (and at least every quarter second): 1 = each as it happens.
+NOTIFICATION_OUTCOME_BATCH = env_int("NOTIFICATION_OUTCOME_BATCH", 1)
 # Who hears about addresses that bounce hard (notifications knows no other app; the status page quarantines).
 NOTIFICATIONS_ON_HARD_BOUNCE = "statuspage.subscriptions.subscribers_quarantine_bounced"
 # Who hears about every delivery that ended dead (the status page disables webhooks that keep failing).

@@ -1,5 +1,6 @@
-"""Tell subscribers: one outbox message per public event, fanned out to every matching subscriber,
-written in the same transaction as the change. Bodies follow Statuspage's subscriber notifications."""
+"""Tell subscribers: one outbox message per public event, written in the same transaction as the change and
+naming its audience (the subscribers of its components); the recipients are expanded after commit, in
+chunks, so the change's transaction stays short. Bodies follow Statuspage's subscriber notifications."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ from django.template.loader import render_to_string
 
 from opsportal.core.text import one_line
 from opsportal.incidents.selectors import public_incident
-from opsportal.notifications.services import notification_enqueue
+from opsportal.notifications.expansion import AudiencePage
+from opsportal.notifications.services import notification_enqueue_for_audience
 from statuspage import payloads
 from statuspage.selectors import public_component_ids
 from statuspage.subscriptions import subscriber_recipients, subscribers_for_components
 from statuspage.words import status_words
 
+AUDIENCE = "statuspage_subscribers"
 SUBJECT_MAX = 300  # Message.subject
 
 
@@ -39,16 +42,30 @@ def _enqueue(
     text = render_to_string("notifications/statuspage_event.txt", context)
     html = render_to_string("notifications/statuspage_event.html", context)
     sms = f"{settings.STATUSPAGE_NAME}: {subject}"
-    # Streamed: a 100,000-subscriber fan-out never holds every subscriber in memory.
-    recipients = subscriber_recipients(subscribers_for_components(component_ids).iterator(chunk_size=2000))
-    return notification_enqueue(
+    return notification_enqueue_for_audience(
         kind=kind,
         dedupe_key=dedupe_key,
         subject=subject,
         text=text,
         html=html,
         payload={"webhook": payload, "sms": sms, "link": context["link"]},
-        recipients=recipients,
+        audience=AUDIENCE,
+        params={"component_ids": sorted(component_ids)},
+    )
+
+
+def subscriber_audience(*, params: dict, after: str, limit: int, as_of) -> AudiencePage:
+    """One chunk of the subscribers of `component_ids`, by id after `after`: those confirmed when the
+    message was written and still reachable now (an unsubscribe meanwhile is honoured)."""
+    subscribers = list(
+        subscribers_for_components(params["component_ids"])
+        .filter(pk__gt=int(after or 0), confirmed_at__lte=as_of)
+        .only("id", "channel", "address")[:limit]
+    )
+    return AudiencePage(
+        recipients=list(subscriber_recipients(subscribers)),
+        cursor=str(subscribers[-1].pk) if subscribers else after,
+        exhausted=len(subscribers) < limit,
     )
 
 
@@ -121,7 +138,8 @@ def notify_maintenance(*, window, event: str, update=None) -> None:
     components = list(window.components.all())
     _enqueue(
         kind=f"maintenance_{event}",
-        dedupe_key=f"maintenance:{window.pk}:{event}:{update.pk if update else ''}",
+        # A reminder serves one start time: after a reschedule, the reminder for the new start is a new message.
+        dedupe_key=f"maintenance:{window.pk}:{event}:{update.pk if update else window.scheduled_for.isoformat()}",
         subject=subject,
         context={
             "title": window.title,

@@ -26,6 +26,7 @@ from opsportal.core.services import SYSTEM, audit_record, user_or_none
 from opsportal.core.text import validate_line
 from opsportal.notifications.models import Delivery
 from opsportal.notifications.services import Recipient, notification_enqueue
+from opsportal.notifications.slots import recipient_slot
 from opsportal.notifications.validation import normalise_email, normalise_phone, validate_webhook_url
 from statuspage.models import Component, Subscriber, SubscriberChannel, SubscriberStatus
 from statuspage.subscriber_selectors import subscribers_for_components  # noqa: F401  (part of this API)
@@ -122,19 +123,29 @@ def subscriber_from_manage_token(token: str) -> Subscriber:
 
 
 def subscriber_recipients(subscribers: Iterable[Subscriber]) -> Iterator[Recipient]:
-    """One Recipient per subscriber, carrying the links every message must include and the webhook secret.
-
-    A generator: feed it subscribers_for_components(...).iterator(chunk_size=2000) and memory stays flat."""
+    """One Recipient per subscriber. It carries no link or secret: those are looked up when each delivery
+    is sent (subscribers_send_context), so the outbox holds nothing worth stealing."""
     for subscriber in subscribers:
+        yield Recipient(
+            channel=subscriber.channel, address=subscriber.address, ref=f"subscriber:{subscriber.pk}"
+        )
+
+
+def subscribers_send_context(*, refs: Iterable[str], slots: Iterable[str] = ()) -> dict[str, dict]:
+    """For the delivery engine, at send time (NOTIFICATIONS_RECIPIENT_CONTEXT): per "subscriber:<id>" ref,
+    the manage and unsubscribe links, the webhook signing secret, and the confirmation link when a message
+    has a slot for it. One query for the chunk; refs that are not subscribers are left out."""
+    ids = [subscriber_id for subscriber_id in map(_subscriber_id, refs) if subscriber_id is not None]
+    slots = set(slots)
+    found: dict[str, dict] = {}
+    for subscriber in Subscriber.objects.filter(pk__in=ids).only("id", "channel", "secret"):
         context = subscriber_links(subscriber)
         if subscriber.channel == SubscriberChannel.WEBHOOK:
             context["secret"] = subscriber.secret
-        yield Recipient(
-            channel=subscriber.channel,
-            address=subscriber.address,
-            ref=f"subscriber:{subscriber.pk}",
-            context=context,
-        )
+        if "confirm_url" in slots:
+            context["confirm_url"] = context["short_url"] = subscriber_confirm_url(subscriber)
+        found[f"subscriber:{subscriber.pk}"] = context
+    return found
 
 
 # --- subscribe and confirm -------------------------------------------------------------------------
@@ -152,11 +163,10 @@ def _state(subscriber: Subscriber, component_ids: list[int] | None = None) -> di
 
 def _enqueue_confirmation(subscriber: Subscriber) -> None:
     """One message for one recipient, shaped for its channel (the delivery engine sends a webhook the whole
-    payload as its body, and an SMS its text plus the context's short_url, which is never cut)."""
+    payload as its body, and an SMS its text plus the confirmation link, which is never cut). The link, the
+    manage link and the signing secret are slots filled at send time: the stored message holds none of them."""
     name = getattr(settings, "STATUSPAGE_NAME", "Platform status")
-    confirm_url = subscriber_confirm_url(subscriber)
-    links = subscriber_links(subscriber)
-    context = dict(links)
+    confirm_url = recipient_slot("confirm_url")
     text = (
         f"Someone (hopefully you) asked to receive {name} notifications at this address.\n\n"
         f"Confirm within 3 days: {confirm_url}\n\n"
@@ -164,25 +174,23 @@ def _enqueue_confirmation(subscriber: Subscriber) -> None:
     )
     html = (
         f"<p>Someone (hopefully you) asked to receive {escape(name)} notifications at this address.</p>"
-        f'<p><a href="{escape(confirm_url)}">Confirm your subscription</a> (the link works for 3 days).</p>'
+        f'<p><a href="{confirm_url}">Confirm your subscription</a> (the link works for 3 days).</p>'
         "<p>If it was not you, ignore this message: nothing more will be sent.</p>"
     )
     payload: dict = {}
     if subscriber.channel == SubscriberChannel.SMS:
         text = f"{name}: confirm your status alerts (link valid 3 days):"
         html = ""
-        context["short_url"] = confirm_url
     elif subscriber.channel == SubscriberChannel.WEBHOOK:
-        context["secret"] = subscriber.secret
         payload = {
-            "meta": {"kind": "subscription_confirm", "unsubscribe": links["unsubscribe_url"]},
+            "meta": {"kind": "subscription_confirm", "unsubscribe": None},
             "page": {"name": name, "url": settings.PUBLIC_URL},
             # The receiver confirms by POSTing to confirm_url; it may then verify our signatures with the secret.
             "subscription_confirm": {
                 "confirm_url": confirm_url,
                 "method": "POST",
-                "signing_secret": subscriber.secret,
-                "manage_url": links["manage_url"],
+                "signing_secret": recipient_slot("secret"),
+                "manage_url": recipient_slot("manage_url"),
             },
         }
     notification_enqueue(
@@ -195,12 +203,10 @@ def _enqueue_confirmation(subscriber: Subscriber) -> None:
         payload=payload,
         recipients=[
             Recipient(
-                channel=subscriber.channel,
-                address=subscriber.address,
-                ref=f"subscriber:{subscriber.pk}",
-                context=context,
+                channel=subscriber.channel, address=subscriber.address, ref=f"subscriber:{subscriber.pk}"
             )
         ],
+        recipient_slots=["confirm_url", "manage_url", "secret"],
     )
 
 

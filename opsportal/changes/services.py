@@ -21,7 +21,14 @@ from opsportal.core.exceptions import Conflict
 from opsportal.core.live import broadcast_on_commit, staff_group
 from opsportal.core.public_content import public_content_changed
 from opsportal.core.roles import RESPOND
-from opsportal.core.services import SYSTEM, audit_record, job_schedule, require_permission, user_or_none
+from opsportal.core.services import (
+    SYSTEM,
+    audit_record,
+    job_cancel_subject,
+    job_schedule,
+    require_permission,
+    user_or_none,
+)
 from statuspage.models import Component, ComponentStatus
 from statuspage.notify import notify_maintenance
 from statuspage.services import component_set_status
@@ -49,28 +56,41 @@ def _notify(window: MaintenanceWindow, event: str, update=None) -> None:
 REMINDER_BEFORE = timedelta(hours=1)
 
 
+def _timer_subject(window: MaintenanceWindow, what: str) -> str:
+    return f"maintenance:{window.pk}:{what}"
+
+
 def _schedule_timers(window: MaintenanceWindow) -> None:
-    # Durable timers start and finish the window on time; the periodic sweep is the safety net.
-    stamp = f"{window.scheduled_for:%Y%m%dT%H%M%S}-{window.scheduled_until:%Y%m%dT%H%M%S}"
+    """Durable timers start and finish the window on time and remind subscribers an hour before (the periodic
+    sweep is the safety net). Each is keyed by the window AND the instant it serves: a reschedule cancels the
+    timers for the old instants and sets new ones."""
     job_schedule(
         task="opsportal.changes.tasks.maintenance_start_if_due",
         run_at=window.scheduled_for,
         kwargs={"window_id": window.pk},
-        dedupe_key=f"maintenance:{window.pk}:start:{stamp}",
+        subject=_timer_subject(window, "start"),
     )
-    if window.scheduled_for - REMINDER_BEFORE > timezone.now():
+    remind_at = window.scheduled_for - REMINDER_BEFORE
+    if remind_at > timezone.now():
         job_schedule(
             task="opsportal.changes.tasks.maintenance_remind",
-            run_at=window.scheduled_for - REMINDER_BEFORE,
-            kwargs={"window_id": window.pk},
-            dedupe_key=f"maintenance:{window.pk}:remind:{stamp}",
+            run_at=remind_at,
+            kwargs={"window_id": window.pk, "starts_at": window.scheduled_for.isoformat()},
+            subject=_timer_subject(window, "remind"),
         )
+    else:  # moved to start within the hour: the reminder for the old start must not fire
+        job_cancel_subject(subject=_timer_subject(window, "remind"))
     job_schedule(
         task="opsportal.changes.tasks.maintenance_complete_if_due",
         run_at=window.scheduled_until,
         kwargs={"window_id": window.pk},
-        dedupe_key=f"maintenance:{window.pk}:complete:{stamp}",
+        subject=_timer_subject(window, "complete"),
     )
+
+
+def _cancel_timers(window: MaintenanceWindow, *whats: str) -> None:
+    for what in whats:
+        job_cancel_subject(subject=_timer_subject(window, what))
 
 
 def _check_times(scheduled_for: datetime, scheduled_until: datetime) -> None:
@@ -188,6 +208,10 @@ def maintenance_transition(
                 component_set_status(actor=actor, component=component, status=previous, notify=False)
     window.status = requested
     window.save(update_fields=fields)
+    if requested != MaintenanceStatus.SCHEDULED:
+        _cancel_timers(window, "start", "remind")  # started by hand or cancelled: they serve nothing now
+    if requested in (MaintenanceStatus.COMPLETED, MaintenanceStatus.CANCELLED):
+        _cancel_timers(window, "complete")
     update = MaintenanceUpdate.objects.create(
         window=window,
         status=requested,
@@ -264,8 +288,9 @@ def maintenance_sweep(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def maintenance_remind_if_due(*, window_id: int) -> bool:
-    """An hour before the start: remind subscribers, if the window is still on."""
+def maintenance_remind_if_due(*, window_id: int, starts_at: str | None = None) -> bool:
+    """An hour before the start: remind subscribers, if the window is still on and still starts at the
+    instant this reminder was set for (a timer for an instant that has moved does nothing)."""
     window = (
         MaintenanceWindow.objects.select_for_update()
         .filter(pk=window_id, status=MaintenanceStatus.SCHEDULED)
@@ -273,5 +298,9 @@ def maintenance_remind_if_due(*, window_id: int) -> bool:
     )
     if window is None:
         return False
+    if starts_at is not None and datetime.fromisoformat(starts_at) != window.scheduled_for:
+        return False
+    if starts_at is None and timezone.now() < window.scheduled_for - REMINDER_BEFORE:
+        return False  # a timer from before reminders named their instant, for a start that moved later
     _notify(window, "reminder")
     return True

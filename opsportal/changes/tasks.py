@@ -21,5 +21,5 @@ def maintenance_sweep() -> int:
 
 
 @shared_task(name="opsportal.changes.tasks.maintenance_remind")
-def maintenance_remind(window_id: int) -> bool:
-    return services.maintenance_remind_if_due(window_id=window_id)
+def maintenance_remind(window_id: int, starts_at: str | None = None) -> bool:
+    return services.maintenance_remind_if_due(window_id=window_id, starts_at=starts_at)

@@ -184,6 +184,9 @@ class ScheduledJob(models.Model):
     run_at = models.DateTimeField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    # What the timer serves ("maintenance:12:remind"); the dedupe key adds the instant it serves, so moving
+    # the instant schedules a new timer and cancels the old one instead of being taken for a duplicate.
+    subject = models.CharField(max_length=160, blank=True, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     claimed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

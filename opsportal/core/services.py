@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -121,22 +121,57 @@ def staff_create(*, actor, username: str, email: str, role: Role | str, full_nam
 
 
 def job_schedule(
-    *, task: str, run_at: datetime, kwargs: dict | None = None, dedupe_key: str | None = None
+    *,
+    task: str,
+    run_at: datetime,
+    kwargs: dict | None = None,
+    dedupe_key: str | None = None,
+    subject: str = "",
 ) -> ScheduledJob:
-    """Store a timer in the database. With a dedupe key, scheduling the same timer twice keeps one."""
+    """Store a timer in the database. With a dedupe key, scheduling the same timer twice keeps one.
+
+    With a `subject` (what the timer serves, e.g. "maintenance:12:remind") the key is the subject AND the
+    instant: scheduling the subject at a new instant cancels its timer for the old one, and scheduling it
+    back at an instant whose timer was cancelled revives that timer rather than dropping it as a duplicate.
+    """
     import_string(task)  # fail now, not when the timer fires, if the task does not exist
+    if subject:
+        dedupe_key = job_key(subject, run_at)
+        _cancel_other_instants(subject, keep=dedupe_key)
     if dedupe_key:
         existing = ScheduledJob.objects.filter(dedupe_key=dedupe_key).first()
-        if existing:
-            return existing
-        try:
-            with transaction.atomic():
-                return ScheduledJob.objects.create(
-                    task=task, run_at=run_at, kwargs=kwargs or {}, dedupe_key=dedupe_key
-                )
-        except IntegrityError:
-            return ScheduledJob.objects.get(dedupe_key=dedupe_key)
-    return ScheduledJob.objects.create(task=task, run_at=run_at, kwargs=kwargs or {})
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    return ScheduledJob.objects.create(
+                        task=task, run_at=run_at, kwargs=kwargs or {}, dedupe_key=dedupe_key, subject=subject
+                    )
+            except IntegrityError:
+                existing = ScheduledJob.objects.get(dedupe_key=dedupe_key)
+        if existing.status == ScheduledJob.Status.CANCELLED and subject:
+            ScheduledJob.objects.filter(pk=existing.pk, status=ScheduledJob.Status.CANCELLED).update(
+                status=ScheduledJob.Status.SCHEDULED, kwargs=kwargs or {}, finished_at=None, attempts=0
+            )
+            existing.refresh_from_db()
+        return existing
+    return ScheduledJob.objects.create(task=task, run_at=run_at, kwargs=kwargs or {}, subject=subject)
+
+
+def job_key(subject: str, run_at: datetime) -> str:
+    return f"{subject}@{run_at.astimezone(UTC).isoformat()}"
+
+
+def _cancel_other_instants(subject: str, *, keep: str) -> int:
+    return (
+        ScheduledJob.objects.filter(subject=subject, status=ScheduledJob.Status.SCHEDULED)
+        .exclude(dedupe_key=keep)
+        .update(status=ScheduledJob.Status.CANCELLED, finished_at=timezone.now())
+    )
+
+
+def job_cancel_subject(*, subject: str) -> int:
+    """Cancel every timer still waiting for `subject` (the thing it served is gone or no longer needs it)."""
+    return _cancel_other_instants(subject, keep="")
 
 
 def job_cancel(*, job: ScheduledJob) -> bool:
@@ -184,3 +219,14 @@ def job_execute(*, job_id: int) -> bool:
         return False
     ScheduledJob.objects.filter(pk=job_id).update(status=ScheduledJob.Status.DONE, finished_at=timezone.now())
     return True
+
+
+def jobs_prune(*, now: datetime | None = None, days: int | None = None) -> int:
+    """Delete timers that finished (done, failed or cancelled) more than JOB_RETENTION_DAYS ago."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=settings.JOB_RETENTION_DAYS if days is None else days)
+    finished = [ScheduledJob.Status.DONE, ScheduledJob.Status.FAILED, ScheduledJob.Status.CANCELLED]
+    deleted, _ = ScheduledJob.objects.filter(status__in=finished, finished_at__lt=cutoff).delete()
+    return deleted

@@ -18,3 +18,9 @@ def jobs_run_due() -> int:
 @shared_task(name="opsportal.core.tasks.job_execute")
 def job_execute(job_id: int) -> bool:
     return services.job_execute(job_id=job_id)
+
+
+@shared_task(name="opsportal.core.tasks.prune_jobs")
+def prune_jobs() -> int:
+    """Daily: finished timers older than JOB_RETENTION_DAYS go."""
+    return services.jobs_prune()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import socket
 import threading
 import time
 
@@ -41,6 +42,12 @@ class EmbeddedWorker:
             if in_process_worker() is not None:
                 raise RuntimeError("An embedded worker is already running in this process.")
             in_process_worker_set(self)
+        node = f"embedded@{socket.gethostname()}"
+        for hook in getattr(settings, "WORKER_STARTUP_HOOKS", []):
+            try:
+                import_string(hook)(node=node)
+            except Exception:
+                logger.exception("Worker start-up hook %s failed", hook)
         for number in range(self.thread_count):
             thread = threading.Thread(target=self._work, name=f"opsportal-worker-{number}", daemon=True)
             thread.start()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -26,8 +26,12 @@ def incident_check_sla(*, incident_id: int, now: datetime | None = None) -> list
     written = []
     for clock in sla_clocks(incident.times, policy.targets, now):
         for crossing in clock.crossings():
-            key = f"sla:{incident.pk}:{clock.name.value}:{incident.severity}:{crossing}"
-            if TimelineEvent.objects.filter(dedupe_key=key).exists():
+            at = clock.breach_at if crossing == "breach" else clock.warning_at
+            # Keyed by the instant crossed too: when an admin edits the target the point moves, and the
+            # crossing of the new point is a new event, not a duplicate of the old one.
+            legacy_key = f"sla:{incident.pk}:{clock.name.value}:{incident.severity}:{crossing}"
+            key = f"{legacy_key}:{at.astimezone(UTC):%Y%m%dT%H%M%S}"
+            if TimelineEvent.objects.filter(dedupe_key__in=[key, legacy_key]).exists():
                 continue
             kind = TimelineEvent.Kind.SLA_BREACH if crossing == "breach" else TimelineEvent.Kind.SLA_WARNING
             minutes = int(clock.target.total_seconds() // 60)
@@ -35,7 +39,6 @@ def incident_check_sla(*, incident_id: int, now: datetime | None = None) -> list
             body = f"{incident.severity} {clock.name.value} SLA {text} (target {minutes} min)"
             try:
                 with transaction.atomic():
-                    at = clock.breach_at if crossing == "breach" else clock.warning_at
                     written.append(
                         _event(
                             incident,

@@ -3,6 +3,7 @@ record the outcomes with a constant number of queries per chunk."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import defaultdict
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -19,13 +20,18 @@ from opsportal.core.live import broadcast_now, staff_group
 from opsportal.notifications import backoff
 from opsportal.notifications.models import Delivery, Message
 from opsportal.notifications.transports import PermanentError, TransientError, transport_for
+from opsportal.notifications.workers import claim_token
 
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 250
-# A row claimed longer ago than this belongs to a worker that died; it is handed out again. Longer than a
-# chunk can take (250 sends at the 5-10 s transport timeouts would be an outage, not a slow chunk).
-CLAIM_LEASE = timedelta(minutes=10)
+# A claim is short and renewed while the worker is at it (every HEARTBEAT): a row whose claim has not been
+# renewed for CLAIM_LEASE belongs to a worker that died, and is handed out again. The lease is well above
+# the longest single send (transport timeouts are 5-10 s), so a live worker never loses its rows.
+CLAIM_LEASE = timedelta(seconds=60)
+HEARTBEAT = timedelta(seconds=5)
+# Outcomes are written as they happen: every OUTCOME_BATCH rows, and at least every OUTCOME_SECONDS.
+OUTCOME_SECONDS = 0.25
 # One call stops after this many chunks so a worker is not held forever; the sweep continues.
 MAX_CHUNKS = 400
 
@@ -40,17 +46,24 @@ class Outcome:
     bounced: bool = False  # the address itself was refused: the owner of the recipient should stop using it
 
 
+@dataclass(frozen=True)
+class Claim:
+    token: str  # names the worker; outcomes are written only to rows still carrying it
+    at: datetime
+
+
 def message_group(message_id: int) -> str:
     return f"message-{message_id}"
 
 
-def deliveries_claim_due(*, limit: int = CHUNK_SIZE) -> tuple[datetime, list[Delivery]]:
+def deliveries_claim_due(*, limit: int = CHUNK_SIZE) -> tuple[Claim, list[Delivery]]:
     """Claim up to `limit` due rows, mark them sending and count the attempt. Each row goes to one caller.
 
     SKIP LOCKED lets several workers claim side by side on PostgreSQL; SQLite serialises writers, so the
     same query is safe there.
     """
     now = timezone.now()
+    claim = Claim(claim_token(), now)
     with transaction.atomic():
         due = Delivery.objects.filter(
             Q(status=Status.PENDING, next_attempt_at__lte=now)
@@ -62,16 +75,37 @@ def deliveries_claim_due(*, limit: int = CHUNK_SIZE) -> tuple[datetime, list[Del
             .values_list("pk", flat=True)[:limit]
         )
         if not ids:
-            return now, []
+            return claim, []
         Delivery.objects.filter(pk__in=ids).update(
-            status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1
+            status=Status.SENDING, claimed_at=now, claimed_by=claim.token, attempts=F("attempts") + 1
         )
-    deliveries = list(Delivery.objects.filter(pk__in=ids, status=Status.SENDING, claimed_at=now))
+    deliveries = list(Delivery.objects.filter(pk__in=ids, status=Status.SENDING, claimed_by=claim.token))
     # Messages once per chunk rather than joined onto every row: a fan-out shares one large body.
     messages = Message.objects.in_bulk({delivery.message_id for delivery in deliveries})
     for delivery in deliveries:
         delivery.message = messages[delivery.message_id]
-    return now, deliveries
+    _attach_send_context(deliveries)
+    return claim, deliveries
+
+
+def _attach_send_context(deliveries: list[Delivery]) -> None:
+    """Secrets and signed links are looked up now, at send time, by whoever owns the recipients (a dotted
+    path in settings): they are never copied into outbox rows or message payloads."""
+    for delivery in deliveries:
+        delivery.send_context = {}
+    hook_path = getattr(settings, "NOTIFICATIONS_RECIPIENT_CONTEXT", "")
+    refs = sorted({d.recipient_ref for d in deliveries if d.recipient_ref})
+    if not hook_path or not refs:
+        return
+    slots = {slot for d in deliveries for slot in d.message.recipient_slots or []}
+    try:
+        found = import_string(hook_path)(refs=refs, slots=slots)
+    except Exception:
+        # Sending without the unsubscribe link or the signature is worse than sending a little later.
+        logger.exception("Looking up recipient details with %s failed", hook_path)
+        found = None
+    for delivery in deliveries:
+        delivery.send_context = None if found is None else found.get(delivery.recipient_ref, {})
 
 
 def _outcome_of_failure(delivery: Delivery, error: Exception, now: datetime) -> Outcome:
@@ -87,11 +121,87 @@ def _outcome_of_failure(delivery: Delivery, error: Exception, now: datetime) -> 
     return Outcome(Status.DEAD, text, bounced=delivery.channel == "email")
 
 
-def _send_channel(channel: str, deliveries: list[Delivery], outcomes: dict[int, Outcome]) -> None:
+class _Recorder:
+    """Writes each row's outcome as it happens (grouped at most OUTCOME_SECONDS or OUTCOME_BATCH rows), and
+    renews the claim on the rows still to send every HEARTBEAT. Only rows still ours are touched: a row
+    cancelled meanwhile, or re-claimed by another worker after our lease ran out, keeps what they wrote."""
+
+    def __init__(self, claim: Claim, deliveries: list[Delivery]):
+        self.claim = claim
+        self.open_ids = {delivery.pk for delivery in deliveries}
+        self.outcomes: dict[int, Outcome] = {}
+        self.unwritten: list[Delivery] = []
+        self.batch = max(1, getattr(settings, "NOTIFICATION_OUTCOME_BATCH", 1))
+        self.last_write = time.monotonic()
+        # Wall-clock time, like the claimed_at it renews and the lease it is compared with.
+        self.last_heartbeat = timezone.now()
+
+    def add(self, delivery: Delivery, outcome: Outcome) -> None:
+        self.outcomes[delivery.pk] = outcome
+        self.unwritten.append(delivery)
+        self.open_ids.discard(delivery.pk)
+        if len(self.unwritten) >= self.batch or time.monotonic() - self.last_write >= OUTCOME_SECONDS:
+            self.write()
+
+    def _heartbeat_due(self) -> bool:
+        return timezone.now() - self.last_heartbeat >= HEARTBEAT
+
+    def beat(self) -> None:
+        """Between sends: keep the claim on what is left fresh."""
+        if self._heartbeat_due():
+            self.write()
+
+    def write(self) -> None:
+        heartbeat_due = self._heartbeat_due()
+        if not self.unwritten and not (heartbeat_due and self.open_ids):
+            return
+        now = timezone.now()
+        ours = Delivery.objects.filter(status=Status.SENDING, claimed_by=self.claim.token)
+        sent = [d.pk for d in self.unwritten if self.outcomes[d.pk].status == Status.SENT]
+        failed = []
+        for delivery in self.unwritten:
+            outcome = self.outcomes[delivery.pk]
+            if outcome.status == Status.SENT:
+                continue
+            delivery.status = outcome.status
+            delivery.last_error = outcome.error
+            delivery.next_attempt_at = outcome.next_attempt_at or delivery.next_attempt_at
+            delivery.claimed_at = None
+            delivery.claimed_by = ""
+            failed.append(delivery)
+        writes = []
+        if sent:
+            writes.append(
+                lambda: ours.filter(pk__in=sent).update(
+                    status=Status.SENT, sent_at=now, last_error="", claimed_at=None, claimed_by=""
+                )
+            )
+        if failed:
+            writes.append(
+                lambda: ours.filter(pk__in=[d.pk for d in failed]).bulk_update(
+                    failed, ["status", "last_error", "next_attempt_at", "claimed_at", "claimed_by"]
+                )
+            )
+        if heartbeat_due and self.open_ids:
+            open_ids = set(self.open_ids)
+            writes.append(lambda: ours.filter(pk__in=open_ids).update(claimed_at=now))
+        if len(writes) == 1:
+            writes[0]()  # one statement, one round trip: the common case of one row sent
+        else:
+            with transaction.atomic():
+                for write in writes:
+                    write()
+        if heartbeat_due:
+            self.last_heartbeat = now
+        self.unwritten = []
+        self.last_write = time.monotonic()
+
+
+def _send_channel(channel: str, deliveries: list[Delivery], recorder: _Recorder) -> None:
     def fail_all(error: Exception) -> None:
         now = timezone.now()
         for delivery in deliveries:
-            outcomes[delivery.pk] = _outcome_of_failure(delivery, error, now)
+            recorder.add(delivery, _outcome_of_failure(delivery, error, now))
 
     try:
         transport = transport_for(channel)
@@ -101,46 +211,24 @@ def _send_channel(channel: str, deliveries: list[Delivery], outcomes: dict[int, 
         return
     try:
         for delivery in deliveries:
-            if delivery.pk in outcomes:
+            if delivery.pk in recorder.outcomes:
                 continue
+            recorder.beat()
             try:
                 transport.send(delivery)
             except (PermanentError, TransientError) as exc:
-                outcomes[delivery.pk] = _outcome_of_failure(delivery, exc, timezone.now())
+                recorder.add(delivery, _outcome_of_failure(delivery, exc, timezone.now()))
             except Exception as exc:
                 # A bug, not the peer: retrying blindly could repeat a half-done send. An admin can retry.
                 logger.exception("Delivery %s on %s failed unexpectedly", delivery.pk, channel)
-                outcomes[delivery.pk] = Outcome(Status.DEAD, f"Internal error: {type(exc).__name__}: {exc}")
+                recorder.add(delivery, Outcome(Status.DEAD, f"Internal error: {type(exc).__name__}: {exc}"))
             else:
-                outcomes[delivery.pk] = Outcome(Status.SENT)
+                recorder.add(delivery, Outcome(Status.SENT))
     finally:
         try:
             transport.close()
         except Exception:
             logger.exception("Closing the %s transport failed", channel)
-
-
-def _record(deliveries: list[Delivery], outcomes: dict[int, Outcome], claimed_at: datetime) -> None:
-    """Two UPDATEs per chunk whatever its size. Only rows still ours are touched: a row cancelled meanwhile,
-    or re-claimed by another worker after our lease ran out, keeps what they wrote."""
-    now = timezone.now()
-    ours = Delivery.objects.filter(status=Status.SENDING, claimed_at=claimed_at)
-    sent = [delivery.pk for delivery in deliveries if outcomes[delivery.pk].status == Status.SENT]
-    failed = []
-    for delivery in deliveries:
-        outcome = outcomes[delivery.pk]
-        if outcome.status == Status.SENT:
-            continue
-        delivery.status = outcome.status
-        delivery.last_error = outcome.error
-        delivery.next_attempt_at = outcome.next_attempt_at or delivery.next_attempt_at
-        delivery.claimed_at = None
-        failed.append(delivery)
-    with transaction.atomic():
-        if sent:
-            ours.filter(pk__in=sent).update(status=Status.SENT, sent_at=now, last_error="", claimed_at=None)
-        if failed:
-            ours.bulk_update(failed, ["status", "last_error", "next_attempt_at", "claimed_at"])
 
 
 def message_progress(message_ids) -> dict[int, dict[str, int]]:
@@ -172,21 +260,51 @@ def publish_progress(message_ids) -> None:
                 logger.warning("Could not publish delivery progress to %s", group, exc_info=True)
 
 
-def deliver_claimed(claimed_at: datetime, deliveries: list[Delivery]) -> dict[int, Outcome]:
-    outcomes: dict[int, Outcome] = {}
+@contextlib.contextmanager
+def _outcomes_without_flush():
+    """Outcomes must survive the worker, not a crash of the database server: on PostgreSQL this connection
+    skips the WAL flush per commit while it sends, so writing each outcome as it happens costs one round trip."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with contextlib.suppress(DatabaseError), connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def deliver_claimed(claim: Claim, deliveries: list[Delivery]) -> dict[int, Outcome]:
+    with _outcomes_without_flush():
+        return _deliver_claimed(claim, deliveries)
+
+
+def _deliver_claimed(claim: Claim, deliveries: list[Delivery]) -> dict[int, Outcome]:
+    recorder = _Recorder(claim, deliveries)
     for delivery in deliveries:
         # Attempts are counted at claim time, so a row that keeps killing its worker still runs out.
         if delivery.attempts > backoff.MAX_ATTEMPTS:
-            outcomes[delivery.pk] = Outcome(
-                Status.DEAD, f"Gave up after {delivery.attempts - 1} attempts; the last worker was lost"
+            recorder.add(
+                delivery,
+                Outcome(
+                    Status.DEAD, f"Gave up after {delivery.attempts - 1} attempts; the last worker was lost"
+                ),
             )
+    now = timezone.now()
+    for delivery in deliveries:
+        if getattr(delivery, "send_context", {}) is None and delivery.pk not in recorder.outcomes:
+            error = TransientError("Could not look up the recipient's details; retrying")
+            recorder.add(delivery, _outcome_of_failure(delivery, error, now))
     by_channel: dict[str, list[Delivery]] = defaultdict(list)
     for delivery in deliveries:
-        if delivery.pk not in outcomes:
+        if delivery.pk not in recorder.outcomes:
             by_channel[delivery.channel].append(delivery)
     for channel, group in by_channel.items():
-        _send_channel(channel, group, outcomes)
-    _record(deliveries, outcomes, claimed_at)
+        _send_channel(channel, group, recorder)
+    recorder.write()
+    outcomes = recorder.outcomes
     _report_bounces(deliveries, outcomes)
     _report_dead(deliveries, outcomes)
     return outcomes
@@ -237,10 +355,10 @@ def deliver_due_batches(*, chunk_size: int = CHUNK_SIZE, max_chunks: int = MAX_C
     touched: set[int] = set()
     last_published = 0.0
     for _ in range(max_chunks):
-        claimed_at, deliveries = deliveries_claim_due(limit=chunk_size)
+        claim, deliveries = deliveries_claim_due(limit=chunk_size)
         if not deliveries:
             break
-        deliver_claimed(claimed_at, deliveries)
+        deliver_claimed(claim, deliveries)
         attempted += len(deliveries)
         touched.update(delivery.message_id for delivery in deliveries)
         if time.monotonic() - last_published >= PROGRESS_EVERY_SECONDS:

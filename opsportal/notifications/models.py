@@ -17,6 +17,12 @@ class Channel(models.TextChoices):
 
 
 class Message(models.Model):
+    class Expansion(models.TextChoices):
+        NONE = "", "Recipients written with the message"
+        PENDING = "pending", "Expanding recipients"
+        DONE = "done", "Recipients expanded"
+        CANCELLED = "cancelled", "Cancelled before every recipient was expanded"
+
     kind = models.CharField(
         max_length=40, help_text="incident_update, component_status, maintenance_started, …"
     )
@@ -26,9 +32,22 @@ class Message(models.Model):
     html_body = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True, help_text="Webhook body and SMS text, per channel")
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # Names of per-recipient values ("confirm_url") the bodies hold slots for; filled at send time, never stored.
+    recipient_slots = models.JSONField(default=list, blank=True)
+
+    # A message for a large audience is written alone in the change's transaction; its outbox rows are
+    # written after commit, chunk by chunk, each chunk in one transaction with the cursor that follows it.
+    audience = models.CharField(max_length=60, blank=True, help_text="A name in NOTIFICATION_AUDIENCES")
+    audience_params = models.JSONField(default=dict, blank=True)
+    expansion = models.CharField(max_length=16, choices=Expansion.choices, default=Expansion.NONE, blank=True)
+    expansion_cursor = models.CharField(max_length=100, blank=True)
+    expanded = models.PositiveIntegerField(default=0, help_text="Outbox rows written so far")
+    expansion_claimed_by = models.CharField(max_length=200, blank=True)
+    expansion_claimed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["expansion", "expansion_claimed_at"])]
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.subject}"
@@ -47,16 +66,17 @@ class Delivery(models.Model):
     address = models.CharField(max_length=500, help_text="Email address, E.164 phone, URL or user id")
     # Who this is for in the app that asked (e.g. "subscriber:12"); notifications knows no other models.
     recipient_ref = models.CharField(max_length=100, blank=True, db_index=True)
-    context = models.JSONField(
-        default=dict, blank=True, help_text="Per-recipient extras: unsubscribe URL, secret id"
-    )
+    # Never secrets or signed links: those are looked up when the row is sent (NOTIFICATIONS_RECIPIENT_CONTEXT).
+    context = models.JSONField(default=dict, blank=True, help_text="Per-recipient extras, e.g. a portal URL")
     dedupe_key = models.CharField(max_length=300, unique=True)
     # Sent with webhooks so the receiver can drop a redelivery it has already processed.
     idempotency_key = models.UUIDField(default=uuid.uuid4, editable=False)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
-    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True, help_text="Renewed while the worker is at it")
+    # "<node>/<pid>/<claim>": which worker holds the row, so a restarted worker can hand back its own.
+    claimed_by = models.CharField(max_length=200, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -35,3 +35,10 @@ def message_deliveries(message: Message, *, status: str = "", channel: str = "")
 
 def message_kinds() -> list[str]:
     return list(Message.objects.order_by("kind").values_list("kind", flat=True).distinct())
+
+
+def message_stuck_count(message: Message) -> int:
+    """Rows of `message` stuck in sending: claimed by a worker that stopped renewing its claim."""
+    from opsportal.notifications.services import stuck_sending
+
+    return Delivery.objects.filter(message=message).filter(stuck_sending()).count()

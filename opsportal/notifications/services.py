@@ -8,9 +8,11 @@ import json
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from itertools import islice
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from opsportal.core.roles import ADMINISTER
@@ -18,6 +20,10 @@ from opsportal.core.services import audit_record, require_permission
 from opsportal.notifications.models import Channel, Delivery, Message
 
 CHUNK = 2000  # rows per INSERT: a constant number of queries per chunk, never one per recipient
+# Never stored in an outbox row: the recipient's owner supplies them at send time (NOTIFICATIONS_RECIPIENT_CONTEXT).
+SECRET_CONTEXT_KEYS = frozenset(
+    {"secret", "unsubscribe_url", "manage_url", "confirm_url", "short_url", "token"}
+)
 
 
 @dataclass(frozen=True)
@@ -47,8 +53,10 @@ def notification_enqueue(
     html: str = "",
     payload: dict | None = None,
     recipients: Iterable[Recipient],
+    recipient_slots: Iterable[str] = (),
 ) -> Message:
-    """Write the message and one outbox row per recipient and channel, in the caller's transaction.
+    """Write the message and one outbox row per recipient and channel, in the caller's transaction. For a
+    few recipients; a large audience goes through notification_enqueue_for_audience.
 
     Enqueueing the same dedupe key again adds nobody twice: the message and each row have unique keys.
     Delivery starts when the transaction commits.
@@ -62,16 +70,67 @@ def notification_enqueue(
                 "text_body": text,
                 "html_body": html,
                 "payload": payload or {},
+                "recipient_slots": sorted(recipient_slots),
             },
         )
-        write = _copy_rows if connection.vendor == "postgresql" else _insert_rows
-        for chunk in _chunks(recipients, CHUNK):
-            for recipient in chunk:
-                if recipient.channel not in Channel.values:
-                    raise ValueError(f"Unknown channel {recipient.channel!r}")
-            write(message, dedupe_key, chunk)
+        outbox_rows_write(message, recipients)
         transaction.on_commit(_start_delivery)
     return message
+
+
+def notification_enqueue_for_audience(
+    *,
+    kind: str,
+    dedupe_key: str,
+    subject: str,
+    text: str,
+    html: str = "",
+    payload: dict | None = None,
+    audience: str,
+    params: dict,
+) -> Message:
+    """Write ONE message naming its audience (a name in settings.NOTIFICATION_AUDIENCES, with `params`), in
+    the caller's transaction. Its outbox rows are written after commit, in durable, resumable chunks
+    (notifications.expansion), so the caller's transaction and its locks stay short whatever the audience."""
+    from django.conf import settings
+
+    if audience not in settings.NOTIFICATION_AUDIENCES:
+        raise ValueError(f"Unknown audience {audience!r}")
+    with transaction.atomic():
+        message, created = Message.objects.get_or_create(
+            dedupe_key=dedupe_key,
+            defaults={
+                "kind": kind,
+                "subject": subject,
+                "text_body": text,
+                "html_body": html,
+                "payload": payload or {},
+                "audience": audience,
+                "audience_params": params,
+                "expansion": Message.Expansion.PENDING,
+            },
+        )
+        if created:
+            transaction.on_commit(lambda: _start_expansion(message.pk))
+    return message
+
+
+def outbox_rows_write(message: Message, recipients: Iterable[Recipient]) -> int:
+    """Insert one row per recipient (chunked, constant queries per chunk); rows already there are skipped."""
+    write = _copy_rows if connection.vendor == "postgresql" else _insert_rows
+    count = 0
+    for chunk in _chunks(recipients, CHUNK):
+        for recipient in chunk:
+            if recipient.channel not in Channel.values:
+                raise ValueError(f"Unknown channel {recipient.channel!r}")
+            if SECRET_CONTEXT_KEYS & recipient.context.keys():
+                raise ValueError(
+                    f"Secrets and signed links are looked up at send time, not stored: "
+                    f"{sorted(SECRET_CONTEXT_KEYS & recipient.context.keys())}"
+                )
+        write(message, message.dedupe_key, chunk)
+        count += len(chunk)
+    return count
 
 
 def _row_key(dedupe_key: str, recipient: Recipient) -> str:
@@ -109,6 +168,7 @@ _COPY_COLUMNS = (
     "next_attempt_at",
     "created_at",
     "last_error",
+    "claimed_by",
 )
 
 
@@ -140,6 +200,7 @@ def _copy_rows(message: Message, dedupe_key: str, chunk: list[Recipient]) -> Non
                         now,
                         now,
                         "",
+                        "",
                     )
                 )
         cursor.execute(  # the column names are our constants, not input
@@ -159,10 +220,22 @@ def _start_delivery() -> None:
         run_in_background(deliver_due)
 
 
+def _start_expansion(message_id: int) -> None:
+    from opsportal.core.background import run_in_background
+    from opsportal.notifications.tasks import expand_message
+
+    run_in_background(expand_message, message_id=message_id)
+
+
 def message_cancel(*, actor, message: Message) -> int:
-    """Cancel every delivery of `message` still waiting; ones already being sent finish. Returns how many."""
+    """Cancel every delivery of `message` still waiting, and the expansion of its audience if it is still
+    going; ones already being sent finish. Returns how many deliveries were cancelled."""
     require_permission(actor, ADMINISTER)
     with transaction.atomic():
+        # Waits for an expansion chunk in flight (it locks the message); the next chunk sees the cancel.
+        Message.objects.filter(pk=message.pk, expansion=Message.Expansion.PENDING).update(
+            expansion=Message.Expansion.CANCELLED
+        )
         cancelled = message.deliveries.filter(status=Delivery.Status.PENDING).update(
             status=Delivery.Status.CANCELLED, next_attempt_at=timezone.now()
         )
@@ -173,14 +246,32 @@ def message_cancel(*, actor, message: Message) -> int:
     return cancelled
 
 
+# A live worker renews its claims every few seconds (delivery.HEARTBEAT); one not renewed for this long is
+# stuck (its worker died), and admins may act on it before the sweep's lease hands it out again.
+STUCK_AFTER = timedelta(seconds=30)
+
+
+def stuck_sending() -> Q:
+    return Q(status=Delivery.Status.SENDING, claimed_at__lt=timezone.now() - STUCK_AFTER)
+
+
 def delivery_retry(*, actor, delivery: Delivery) -> bool:
-    """Send a dead or cancelled delivery again, with a fresh allowance of attempts and the SAME idempotency
-    key, so a webhook receiver that did get it can drop the copy. False when it was not dead or cancelled."""
+    """Send a dead, cancelled or stuck delivery again, with a fresh allowance of attempts and the SAME
+    idempotency key (and email Message-ID), so a receiver that did get it can drop the copy. False when it
+    was none of those."""
     require_permission(actor, ADMINISTER)
     with transaction.atomic():
-        retried = Delivery.objects.filter(
-            pk=delivery.pk, status__in=[Delivery.Status.DEAD, Delivery.Status.CANCELLED]
-        ).update(status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), claimed_at=None)
+        retried = (
+            Delivery.objects.filter(pk=delivery.pk)
+            .filter(Q(status__in=[Delivery.Status.DEAD, Delivery.Status.CANCELLED]) | stuck_sending())
+            .update(
+                status=Delivery.Status.PENDING,
+                attempts=0,
+                next_attempt_at=timezone.now(),
+                claimed_at=None,
+                claimed_by="",
+            )
+        )
         if retried:
             audit_record(
                 actor=actor,
@@ -199,3 +290,67 @@ def _publish_progress(message_id: int) -> None:
     from opsportal.notifications.delivery import publish_progress
 
     publish_progress([message_id])
+
+
+def delivery_release(*, actor, delivery: Delivery) -> bool:
+    """Hand a stuck `sending` row back to the queue now, keeping its attempt count. False if it is not stuck
+    (a live worker is still renewing its claim, or it has finished)."""
+    require_permission(actor, ADMINISTER)
+    with transaction.atomic():
+        released = (
+            Delivery.objects.filter(pk=delivery.pk)
+            .filter(stuck_sending())
+            .update(
+                status=Delivery.Status.PENDING, next_attempt_at=timezone.now(), claimed_at=None, claimed_by=""
+            )
+        )
+        if released:
+            audit_record(
+                actor=actor,
+                action="notification.delivery_released",
+                obj=delivery,
+                before={"status": Delivery.Status.SENDING, "claimed_by": delivery.claimed_by},
+                after={"status": Delivery.Status.PENDING},
+            )
+            transaction.on_commit(_start_delivery)
+            transaction.on_commit(lambda: _publish_progress(delivery.message_id))
+    delivery.refresh_from_db()
+    return bool(released)
+
+
+def delivery_cancel(*, actor, delivery: Delivery) -> bool:
+    """Stop one delivery that is waiting, or stuck in `sending`. False if it is neither."""
+    require_permission(actor, ADMINISTER)
+    with transaction.atomic():
+        cancelled = (
+            Delivery.objects.filter(pk=delivery.pk)
+            .filter(Q(status=Delivery.Status.PENDING) | stuck_sending())
+            .update(status=Delivery.Status.CANCELLED, claimed_at=None, claimed_by="")
+        )
+        if cancelled:
+            audit_record(
+                actor=actor,
+                action="notification.delivery_cancelled",
+                obj=delivery,
+                before={"status": delivery.status},
+                after={"status": Delivery.Status.CANCELLED},
+            )
+            transaction.on_commit(lambda: _publish_progress(delivery.message_id))
+    delivery.refresh_from_db()
+    return bool(cancelled)
+
+
+def message_release_stuck(*, actor, message: Message) -> int:
+    """Hand every stuck `sending` row of `message` back to the queue. Returns how many."""
+    require_permission(actor, ADMINISTER)
+    with transaction.atomic():
+        released = message.deliveries.filter(stuck_sending()).update(
+            status=Delivery.Status.PENDING, next_attempt_at=timezone.now(), claimed_at=None, claimed_by=""
+        )
+        if released:
+            audit_record(
+                actor=actor, action="notification.stuck_released", obj=message, after={"released": released}
+            )
+            transaction.on_commit(_start_delivery)
+            transaction.on_commit(lambda: _publish_progress(message.pk))
+    return released

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from opsportal.core.exceptions import Conflict
@@ -65,6 +66,9 @@ def message_detail(request, message_id: int):
         "portal/deliveries/detail.html",
         {
             "message": message,
+            "stuck": selectors.message_stuck_count(message),
+            # A `sending` row whose claim was last renewed before this is stuck: its worker is gone.
+            "stuck_before": timezone.now() - services.STUCK_AFTER,
             "message_text": without_signed_links(message.text_body or ""),
             "counts": selectors.message_counts(message),
             "page": deliveries.get_page(request.GET.get("page")),
@@ -95,8 +99,39 @@ def delivery_retry(request, delivery_id: int):
         if retried:
             flash.success(request, f"Delivery to {delivery.address} will be retried now.")
         else:
-            flash.error(request, "Only failed or cancelled deliveries can be retried.")
+            flash.error(request, "Only failed, cancelled or stuck deliveries can be retried.")
     return redirect("portal:message_detail", message_id=delivery.message_id)
+
+
+@require_POST
+@staff_required(ADMINISTER)
+def delivery_release(request, delivery_id: int):
+    delivery = get_object_or_404(Delivery, pk=delivery_id)
+    if services.delivery_release(actor=request.user, delivery=delivery):
+        flash.success(request, f"Delivery to {delivery.address} is back in the queue.")
+    else:
+        flash.error(request, "Only a delivery stuck in sending can be released; this one is not stuck.")
+    return redirect("portal:message_detail", message_id=delivery.message_id)
+
+
+@require_POST
+@staff_required(ADMINISTER)
+def delivery_cancel(request, delivery_id: int):
+    delivery = get_object_or_404(Delivery, pk=delivery_id)
+    if services.delivery_cancel(actor=request.user, delivery=delivery):
+        flash.success(request, f"Delivery to {delivery.address} is cancelled.")
+    else:
+        flash.error(request, "Only a waiting or stuck delivery can be cancelled.")
+    return redirect("portal:message_detail", message_id=delivery.message_id)
+
+
+@require_POST
+@staff_required(ADMINISTER)
+def message_release_stuck(request, message_id: int):
+    message = get_object_or_404(Message, pk=message_id)
+    released = services.message_release_stuck(actor=request.user, message=message)
+    flash.success(request, f"Released {released} stuck deliveries back to the queue.")
+    return redirect("portal:message_detail", message_id=message.pk)
 
 
 @require_POST

@@ -95,6 +95,11 @@ urlpatterns = [
     path("deliveries/<int:message_id>/progress/", dv.message_progress, name="message_progress"),
     path("deliveries/<int:message_id>/cancel/", dv.message_cancel, name="message_cancel"),
     path("deliveries/retry/<int:delivery_id>/", dv.delivery_retry, name="delivery_retry"),
+    path("deliveries/release/<int:delivery_id>/", dv.delivery_release, name="delivery_release"),
+    path("deliveries/cancel/<int:delivery_id>/", dv.delivery_cancel, name="delivery_cancel"),
+    path(
+        "deliveries/<int:message_id>/release-stuck/", dv.message_release_stuck, name="message_release_stuck"
+    ),
     path("subscribers/", sv.subscriber_list_view, name="subscriber_list"),
     path("subscribers/export.csv", sv.subscriber_export, name="subscriber_export"),
     path("subscribers/import/", sv.subscriber_import, name="subscriber_import"),

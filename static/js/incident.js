@@ -66,8 +66,12 @@
       if (event.detail.incident === incidentId) root.dataset.live = "subscribed";
     });
     subscribe();
+    // Everyone in the war room hears the same event at once: a short random delay spreads their refetches,
+    // and a burst of events (update + components + status) becomes one refetch.
+    let pendingRefresh = null;
     document.addEventListener("opsportal:incident.changed", (event) => {
-      if (event.detail.incident === incidentId) refreshIncident();
+      if (event.detail.incident !== incidentId || pendingRefresh) return;
+      pendingRefresh = setTimeout(() => { pendingRefresh = null; refreshIncident(); }, 100 + Math.random() * 400);
     });
     // After one of our own actions succeeds, bring the other panels along at once.
     document.body.addEventListener("incident-refresh", (event) => {
@@ -86,7 +90,7 @@
       pending = setTimeout(() => {
         const results = list();
         if (results && window.htmx) htmx.ajax("GET", results.dataset.liveList, { target: "#incident-results", swap: "outerHTML" });
-      }, 200);
+      }, 200 + Math.random() * 400); // jittered, so every open list does not refetch in the same instant
     });
   }
 })();

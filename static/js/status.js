@@ -35,6 +35,15 @@
       .catch(() => setState("· offline, retrying"));
   }
 
+  // Every open page hears a version event at the same instant; a random delay spreads their refetches
+  // over a few seconds instead of landing all at once, and events arriving meanwhile share one refetch.
+  const JITTER_MS = 3000;
+  let refreshTimer = null;
+  function refreshSoon() {
+    if (refreshTimer) return;
+    refreshTimer = setTimeout(() => { refreshTimer = null; refresh(); }, Math.random() * JITTER_MS);
+  }
+
   function setState(text) { if (state) state.textContent = text; }
 
   function startPolling() {
@@ -58,7 +67,7 @@
     socket.addEventListener("message", (message) => {
       let event;
       try { event = JSON.parse(message.data); } catch (e) { return; }
-      if (event.kind === "status.changed") refresh();
+      if (event.kind === "status.changed") refreshSoon();
     });
     socket.addEventListener("close", () => {
       socketOpen = false; attempt += 1; setState("· reconnecting");

@@ -104,6 +104,7 @@ def public_version() -> int:
 
 
 def _bump_and_broadcast(reason: str) -> None:
+    """Move the public version once and tell every open page (and the static export) that it moved."""
     try:
         version = cache.incr(PUBLIC_VERSION_KEY)
     except ValueError:
@@ -121,6 +122,33 @@ def _bump_and_broadcast(reason: str) -> None:
     export_on_change()
 
 
+class _PendingBump:
+    """The bump one commit owes: every statuspage_changed() of a transaction shares one, so an update that
+    moves five components and writes a public update bumps once (each bump makes every open page refetch)."""
+
+    def __init__(self):
+        self.reasons: list[str] = []
+        self.done = False
+
+    def run(self) -> None:
+        if self.done:
+            return  # an earlier callback of the same commit bumped already
+        self.done = True
+        if getattr(_pending, "bump", None) is self:
+            _pending.bump = None
+        _bump_and_broadcast(",".join(dict.fromkeys(self.reasons)))
+
+
+# Per thread, like database connections. One callback per call is still registered (a rolled-back savepoint
+# discards its own callbacks; the others then carry the bump); all but the first that runs do nothing. A
+# transaction that rolls back leaves its pending bump behind, harmlessly: the next commit uses it.
+_pending = threading.local()
+
+
 def statuspage_changed(reason: str) -> None:
-    """Call inside the transaction that changes something public; takes effect when it commits."""
-    transaction.on_commit(lambda: _bump_and_broadcast(reason))
+    """Call inside the transaction that changes something public; takes effect, once, when it commits."""
+    bump = getattr(_pending, "bump", None)
+    if bump is None or bump.done:
+        bump = _pending.bump = _PendingBump()
+    bump.reasons.append(reason)
+    transaction.on_commit(bump.run)

@@ -99,3 +99,47 @@ def test_a_failing_job_is_retried_with_backoff_and_records_the_error():
     job.refresh_from_db()
     assert job.status == ScheduledJob.Status.FAILED
     assert job.attempts == 5
+
+
+def test_a_timer_for_a_subject_at_a_new_instant_replaces_the_old_one():
+    with time_machine.travel("2026-11-27 09:00:00+00:00", tick=False) as traveller:
+        first = job_schedule(
+            task="tests.core.test_jobs.record_call",
+            run_at=timezone.now() + timedelta(minutes=5),
+            kwargs={"for": "09:05"},
+            subject="reminder:7",
+        )
+        moved = job_schedule(
+            task="tests.core.test_jobs.record_call",
+            run_at=timezone.now() + timedelta(minutes=10),
+            kwargs={"for": "09:10"},
+            subject="reminder:7",
+        )
+        assert moved.pk != first.pk
+        traveller.shift(timedelta(minutes=5))
+        _tick()
+        assert CALLS == [], "the timer for the old instant does not fire"
+        traveller.shift(timedelta(minutes=5))
+        _tick()
+    assert CALLS == [{"for": "09:10"}]
+
+
+def test_a_subject_moved_back_to_an_instant_it_left_is_not_taken_for_a_duplicate():
+    with time_machine.travel("2026-11-27 09:00:00+00:00", tick=False) as traveller:
+        for minutes in (5, 10, 5):
+            job_schedule(
+                task="tests.core.test_jobs.record_call",
+                run_at=timezone.now() + timedelta(minutes=minutes),
+                kwargs={"for": minutes},
+                subject="reminder:7",
+            )
+        traveller.shift(timedelta(minutes=11))
+        _tick()
+    assert CALLS == [{"for": 5}]
+
+
+def test_the_same_subject_and_instant_twice_keeps_one_timer():
+    run_at = timezone.now() + timedelta(minutes=1)
+    for _ in range(2):
+        job_schedule(task="tests.core.test_jobs.record_call", run_at=run_at, subject="handoff:42")
+    assert ScheduledJob.objects.filter(subject="handoff:42").count() == 1

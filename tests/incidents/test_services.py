@@ -261,3 +261,22 @@ def test_people_given_a_role_hear_about_it_in_the_app(rob, irene):
     deliver_due_batches()
     delivery.refresh_from_db()
     assert delivery.status == "sent"
+
+
+def test_an_sla_crossing_moved_by_a_target_edit_is_written_again_at_its_new_instant(rob, alice):
+    from opsportal.incidents.models import SeverityPolicy
+
+    with time_machine.travel("2026-11-27 14:00:00+00:00", tick=False) as traveller:
+        incident = services.incident_declare(actor=rob, title="x", severity="P2")
+        traveller.shift(timedelta(minutes=48))  # P2 respond: 60 min, warning at 48
+        [first] = sla_services.incident_check_sla(incident_id=incident.pk)
+        policy = SeverityPolicy.objects.get(severity="P2")
+        sla_services.severity_policy_update(
+            actor=alice, policy=policy, detect_minutes=15, respond_minutes=90, resolve_minutes=1440
+        )
+        assert sla_services.incident_check_sla(incident_id=incident.pk) == []  # the new warning is at 72
+        traveller.shift(timedelta(minutes=24))
+        [moved] = sla_services.incident_check_sla(incident_id=incident.pk)
+        assert sla_services.incident_check_sla(incident_id=incident.pk) == []
+    assert (first.kind, moved.kind) == ("sla_warning", "sla_warning")
+    assert "target 90 min" in moved.body

@@ -78,6 +78,23 @@ def http_sink():
         thread.join(timeout=5)
 
 
+# What the recipients' owner hands the delivery engine at send time (signed links, signing secrets): the
+# notifications tests play that owner through this table instead of the status page.
+SEND_CONTEXT: dict[str, dict] = {}
+
+
+def send_context_lookup(*, refs, slots) -> dict[str, dict]:
+    return {ref: SEND_CONTEXT[ref] for ref in refs if ref in SEND_CONTEXT}
+
+
+@pytest.fixture
+def send_context(settings):
+    settings.NOTIFICATIONS_RECIPIENT_CONTEXT = "tests.notifications.conftest.send_context_lookup"
+    SEND_CONTEXT.clear()
+    yield SEND_CONTEXT
+    SEND_CONTEXT.clear()
+
+
 @pytest.fixture
 def enqueue(db):
     counter = iter(range(1, 1_000_000))

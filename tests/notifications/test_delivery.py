@@ -17,13 +17,16 @@ from django.utils import timezone
 
 from opsportal.core.models import AuditEntry
 from opsportal.notifications import backoff
+from opsportal.notifications import delivery as delivery_module
 from opsportal.notifications.delivery import (
     CLAIM_LEASE,
+    deliver_claimed,
     deliver_due_batches,
     deliveries_claim_due,
 )
 from opsportal.notifications.models import Delivery
 from opsportal.notifications.services import Recipient, delivery_retry, message_cancel
+from opsportal.notifications.transports import PermanentError, Transport
 from tests.notifications.conftest import delivery_of
 
 NOW = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
@@ -134,6 +137,14 @@ def test_a_poison_row_that_keeps_killing_workers_goes_dead(enqueue):
         assert "worker was lost" in row.last_error
 
 
+@pytest.fixture
+def grouped_outcomes(settings, monkeypatch):
+    """Outcomes written once per chunk (the time bound out of reach), to count the engine's own queries."""
+    settings.NOTIFICATION_OUTCOME_BATCH = 100_000
+    monkeypatch.setattr(delivery_module, "OUTCOME_SECONDS", 3600.0)
+    monkeypatch.setattr(delivery_module, "HEARTBEAT", timedelta(hours=1))  # a slow machine would renew claims
+
+
 def _queries_to_deliver(enqueue, count: int) -> int:
     enqueue(*(Recipient("websocket", str(n)) for n in range(count)))
     with CaptureQueriesContext(connection) as queries:
@@ -141,7 +152,9 @@ def _queries_to_deliver(enqueue, count: int) -> int:
     return len(queries)
 
 
-def test_queries_per_chunk_do_not_grow_with_recipients(enqueue, django_assert_max_num_queries):
+def test_queries_per_chunk_do_not_grow_with_recipients(
+    enqueue, grouped_outcomes, django_assert_max_num_queries
+):
     small = _queries_to_deliver(enqueue, 50)
     large = _queries_to_deliver(enqueue, 500)
     assert large == small
@@ -151,7 +164,7 @@ def test_queries_per_chunk_do_not_grow_with_recipients(enqueue, django_assert_ma
         deliver_due_batches(chunk_size=500)
 
 
-def test_queries_per_chunk_are_constant_with_mixed_outcomes(enqueue):
+def test_queries_per_chunk_are_constant_with_mixed_outcomes(enqueue, grouped_outcomes):
     # A bad user id goes dead, the rest are sent: one UPDATE per outcome, not per row.
     enqueue(*(Recipient("websocket", str(n)) for n in range(40)), Recipient("websocket", "x"))
     with CaptureQueriesContext(connection) as few:
@@ -163,6 +176,59 @@ def test_queries_per_chunk_are_constant_with_mixed_outcomes(enqueue):
     with CaptureQueriesContext(connection) as many:
         deliver_due_batches(chunk_size=1000)
     assert len(many) == len(few)
+
+
+class _Witness(Transport):
+    """Records, at each send, what the database already says about the rows of the same batch."""
+
+    seen: list[dict] = []
+
+    def send(self, delivery) -> None:
+        _Witness.seen.append(
+            dict(Delivery.objects.filter(message=delivery.message).values_list("address", "status"))
+        )
+        if delivery.address == "bad":
+            raise PermanentError("refused")
+
+
+def test_each_outcome_is_written_as_it_happens_not_at_the_end_of_the_batch(enqueue, monkeypatch):
+    _Witness.seen = []
+    monkeypatch.setattr(delivery_module, "transport_for", lambda channel: _Witness())
+    enqueue(Recipient("websocket", "a"), Recipient("websocket", "bad"), Recipient("websocket", "c"))
+    deliver_due_batches()
+    assert _Witness.seen == [
+        {"a": "sending", "bad": "sending", "c": "sending"},
+        {"a": "sent", "bad": "sending", "c": "sending"},
+        {"a": "sent", "bad": "dead", "c": "sending"},
+    ]
+
+
+class _Slow(Transport):
+    """Each send takes 4 s of (frozen) time: a batch outlives the lease unless the claim is renewed."""
+
+    clock = None
+
+    def send(self, delivery) -> None:
+        _Slow.clock.shift(timedelta(seconds=4))
+
+
+def test_a_claim_is_renewed_while_its_worker_is_sending(enqueue, monkeypatch):
+    monkeypatch.setattr(delivery_module, "transport_for", lambda channel: _Slow())
+    sends = int(CLAIM_LEASE / timedelta(seconds=4)) + 5  # longer than a lease in all
+    with time_machine.travel(NOW, tick=False) as clock:
+        _Slow.clock = clock
+        message = enqueue(*(Recipient("websocket", str(n)) for n in range(sends)))
+        claim, rows = deliveries_claim_due()
+        original = {"send": _Slow.send}
+
+        def send_and_race(self, delivery):
+            original["send"](self, delivery)
+            # Another worker looks for abandoned rows after every send: it must never get ours.
+            assert deliveries_claim_due()[1] == []
+
+        monkeypatch.setattr(_Slow, "send", send_and_race)
+        deliver_claimed(claim, rows)
+    assert set(message.deliveries.values_list("status", "attempts")) == {(Status.SENT, 1)}
 
 
 def test_progress_is_published_to_the_message_and_staff_groups(enqueue):

@@ -68,3 +68,67 @@ def test_only_admins_retry_and_cancel(vera, rob, alice, client_for, fan_out):
     dead.refresh_from_db()
     assert dead.status in ("pending", "sent", "dead")  # retried: back in the queue (and maybe already tried)
     assert dead.attempts <= 1
+
+
+@pytest.fixture
+def stuck(fan_out):
+    """A row whose worker died mid-send: still `sending`, its claim not renewed for a minute."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return Delivery.objects.create(
+        message=fan_out,
+        channel="email",
+        address="stuck@shop.example",
+        status=Delivery.Status.SENDING,
+        attempts=1,
+        claimed_at=timezone.now() - timedelta(minutes=1),
+        claimed_by="celery@ops-1/4242/abc",
+        dedupe_key="k|stuck",
+    )
+
+
+def test_admins_see_stuck_rows_and_release_them_audited(alice, vera, client_for, fan_out, stuck):
+    from opsportal.core.models import AuditEntry
+
+    page = client_for(alice).get(reverse("portal:message_detail", args=[fan_out.pk])).content.decode()
+    assert "1 delivery is stuck in sending" in page and "Release stuck deliveries now" in page
+    assert (
+        "Release stuck"
+        not in client_for(vera).get(reverse("portal:message_detail", args=[fan_out.pk])).content.decode()
+    )
+    assert client_for(vera).post(reverse("portal:delivery_release", args=[stuck.pk])).status_code == 403
+    response = client_for(alice).post(reverse("portal:delivery_release", args=[stuck.pk]))
+    assert response.status_code == 302
+    stuck.refresh_from_db()
+    # Back in the queue (and, with no worker running, tried inline at once), its attempt count kept.
+    assert stuck.status != "sending" and stuck.claimed_by == "" and stuck.attempts >= 1
+    assert AuditEntry.objects.filter(
+        action="notification.delivery_released", object_id=str(stuck.pk)
+    ).exists()
+
+
+def test_admins_cancel_a_stuck_row_and_nothing_sends_it(alice, client_for, stuck):
+    assert client_for(alice).post(reverse("portal:delivery_cancel", args=[stuck.pk])).status_code == 302
+    stuck.refresh_from_db()
+    assert stuck.status == "cancelled"
+
+
+def test_a_row_whose_worker_is_alive_is_not_stuck_and_cannot_be_released(alice, client_for, stuck):
+    from django.utils import timezone
+
+    Delivery.objects.filter(pk=stuck.pk).update(
+        claimed_at=timezone.now()
+    )  # its worker just renewed the claim
+    client_for(alice).post(reverse("portal:delivery_release", args=[stuck.pk]))
+    client_for(alice).post(reverse("portal:delivery_cancel", args=[stuck.pk]))
+    stuck.refresh_from_db()
+    assert stuck.status == "sending"
+
+
+def test_a_stuck_row_retried_afresh_keeps_its_idempotency_key(alice, client_for, stuck):
+    key = stuck.idempotency_key
+    client_for(alice).post(reverse("portal:delivery_retry", args=[stuck.pk]))
+    stuck.refresh_from_db()
+    assert stuck.status != "sending" and stuck.idempotency_key == key

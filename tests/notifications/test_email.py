@@ -58,11 +58,10 @@ def mail_sink(settings):
     controller.stop()
 
 
-def test_email_carries_text_html_and_one_click_unsubscribe(enqueue, mail_sink):
+def test_email_carries_text_html_and_one_click_unsubscribe(enqueue, mail_sink, send_context):
+    send_context["subscriber:1"] = {"unsubscribe_url": "https://status.example.com/u/abc"}
     message = enqueue(
-        Recipient(
-            "email", "ana@shop.example.com", context={"unsubscribe_url": "https://status.example.com/u/abc"}
-        ),
+        Recipient("email", "ana@shop.example.com", ref="subscriber:1"),
         subject="Checkout is degraded",
         text="We are investigating slow checkouts.",
         html="<p>We are investigating <b>slow checkouts</b>.</p>",
@@ -138,15 +137,15 @@ def test_smtp_server_down_retries_every_delivery_of_the_batch(enqueue, settings)
     assert all("SMTP connection" in row.last_error for row in rows)
 
 
-def test_each_recipient_of_a_batch_gets_their_own_to_unsubscribe_link_and_message_id(enqueue, mail_sink):
+def test_each_recipient_of_a_batch_gets_their_own_to_unsubscribe_link_and_message_id(
+    enqueue, mail_sink, send_context
+):
     # The message is built once per batch and personalised per recipient: nothing may leak between them.
+    for name in ("ana", "ben", "chloe"):
+        send_context[f"subscriber:{name}"] = {"unsubscribe_url": f"https://status.example.com/u/{name}"}
     enqueue(
         *(
-            Recipient(
-                "email",
-                f"{name}@shop.example.com",
-                context={"unsubscribe_url": f"https://status.example.com/u/{name}"},
-            )
+            Recipient("email", f"{name}@shop.example.com", ref=f"subscriber:{name}")
             for name in ("ana", "ben", "chloe")
         ),
         html="<p>hi</p>",
@@ -158,6 +157,30 @@ def test_each_recipient_of_a_batch_gets_their_own_to_unsubscribe_link_and_messag
         assert mail["List-Unsubscribe"] == f"<https://status.example.com/u/{address.split('@')[0]}>"
         assert "slot" not in mail.as_string()
     assert len({mail["Message-ID"] for mail in seen.values()}) == 3
+
+
+@pytest.mark.parametrize("slots", [(), ("confirm_url",)], ids=["built-once-per-batch", "built-per-recipient"])
+def test_an_email_sent_again_after_a_lost_outcome_has_the_same_message_id(
+    enqueue, mail_sink, settings, slots
+):
+    from opsportal.notifications.services import notification_enqueue
+
+    settings.PUBLIC_URL = "https://status.example.com"
+    message = notification_enqueue(
+        kind="test",
+        dedupe_key="lost-outcome",
+        subject="Checkout is degraded",
+        text="Details: {{recipient.confirm_url}}",
+        recipients=[Recipient("email", "ana@shop.example.com")],
+        recipient_slots=slots,
+    )
+    deliver_due_batches()
+    row = delivery_of(message)
+    # The worker sent it but died before recording that: the row goes round again.
+    Delivery.objects.filter(pk=row.pk).update(status=Status.PENDING)
+    deliver_due_batches()
+    first, second = (mail for _, mail in mail_sink.messages)
+    assert first["Message-ID"] == second["Message-ID"] == f"<{row.idempotency_key}@status.example.com>"
 
 
 def test_without_smtp_or_the_console_opt_in_no_email_is_marked_sent(enqueue, settings):

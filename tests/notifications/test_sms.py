@@ -35,9 +35,10 @@ def _form(request) -> dict[str, str]:
     return {key: values[0] for key, values in parse_qs(request.body.decode()).items()}
 
 
-def test_sms_is_posted_in_twilio_shape_with_basic_auth(enqueue, provider):
+def test_sms_is_posted_in_twilio_shape_with_basic_auth(enqueue, provider, send_context):
+    send_context["subscriber:9"] = {"short_url": "https://st.example/i/9"}
     message = enqueue(
-        Recipient("sms", "+14165550100", context={"short_url": "https://st.example/i/9"}),
+        Recipient("sms", "+14165550100", ref="subscriber:9"),
         text="Checkout is degraded. We are investigating.",
     )
 

@@ -32,11 +32,10 @@ def _signature_ok(request) -> bool:
     return hmac.compare_digest(request.headers.get("x-opsportal-signature", ""), f"v1={expected}")
 
 
-def test_webhook_posts_signed_json_with_an_idempotency_key(enqueue, sink):
+def test_webhook_posts_signed_json_with_an_idempotency_key(enqueue, sink, send_context):
+    send_context["subscriber:1"] = {"secret": SECRET}
     with time_machine.travel(1_795_000_000, tick=False):
-        message = enqueue(
-            Recipient("webhook", f"{sink.url}/hook", context={"secret": SECRET}), payload=PAYLOAD
-        )
+        message = enqueue(Recipient("webhook", f"{sink.url}/hook", ref="subscriber:1"), payload=PAYLOAD)
         assert deliver_due_batches() == 1
 
     [request] = sink.requests
@@ -58,12 +57,11 @@ def test_webhook_without_a_secret_is_sent_unsigned(enqueue, sink):
     assert "x-opsportal-timestamp" in request.headers
 
 
-def test_server_error_is_retried_with_the_same_idempotency_key(enqueue, sink):
+def test_server_error_is_retried_with_the_same_idempotency_key(enqueue, sink, send_context):
+    send_context["subscriber:1"] = {"secret": SECRET}
     sink.reply("/flaky", (500, {}, b"oops"), (200, {}, b"ok"))
     with time_machine.travel("2026-11-27 14:00Z", tick=False) as clock:
-        message = enqueue(
-            Recipient("webhook", f"{sink.url}/flaky", context={"secret": SECRET}), payload=PAYLOAD
-        )
+        message = enqueue(Recipient("webhook", f"{sink.url}/flaky", ref="subscriber:1"), payload=PAYLOAD)
         deliver_due_batches()
         row = delivery_of(message)
         assert (row.status, row.attempts, row.last_error) == (Status.PENDING, 1, "Webhook answered HTTP 500")

@@ -110,3 +110,14 @@ def test_handovers_between_after_a_gap_has_no_outgoing_person():
     engine = rotation.Schedule(layers=(weekdays,), overrides=())
     ((outgoing, _, start),) = reminders.handovers_between(engine, monday - timedelta(hours=1), monday)
     assert (outgoing, start) == (None, monday)
+
+
+@pytest.mark.django_db
+def test_reminder_for_a_handover_moved_earlier_is_sent_for_the_new_instant(schedule, rob):
+    _run_at(HANDOFF - timedelta(minutes=60))
+    earlier = HANDOFF - timedelta(minutes=30)
+    # rob now takes over half an hour early: a handover at a new instant, not a duplicate of the first
+    services.override_create(actor=SYSTEM, schedule=schedule, user=rob, start=earlier, end=HANDOFF)
+    _run_at(earlier - timedelta(minutes=50))
+    keys = set(Message.objects.values_list("dedupe_key", flat=True))
+    assert keys == {KEY, f"handoff:payments-primary:rob:{earlier.isoformat()}"}

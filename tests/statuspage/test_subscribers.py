@@ -11,7 +11,9 @@ from django.test import Client
 from django.utils import timezone
 
 from opsportal.core.models import AuditEntry
+from opsportal.notifications.delivery import deliveries_claim_due
 from opsportal.notifications.models import Delivery
+from opsportal.notifications.transports.base import filled
 from statuspage import subscriptions
 from statuspage.models import Component, Subscriber
 from statuspage.subscriber_selectors import subscribers_for_components
@@ -48,6 +50,12 @@ def confirm_path(subscriber):
     return f"/subscriptions/confirm/{subscriptions.subscriber_confirm_token(subscriber)}/"
 
 
+def as_sent():
+    """The one waiting delivery as the engine hands it to a transport, with what is looked up at send time."""
+    [delivery] = deliveries_claim_due()[1]
+    return delivery
+
+
 def manage_path(subscriber, suffix=""):
     return f"/subscriptions/{subscriptions.subscriber_manage_token(subscriber)}/{suffix}"
 
@@ -62,8 +70,12 @@ def test_subscribe_saves_a_pending_subscriber_and_enqueues_one_confirmation(publ
     delivery = Delivery.objects.get()
     assert delivery.message.kind == "subscription_confirm"
     assert (delivery.channel, delivery.address) == ("email", "Ops@shop.example")
-    assert "/subscriptions/confirm/" in delivery.message.text_body
-    assert delivery.context["unsubscribe_url"].endswith("/unsubscribe/")
+    # The stored message holds no link: it is signed and filled in as the email goes out.
+    assert "/subscriptions/" not in delivery.message.text_body and delivery.context == {}
+    delivery = as_sent()
+    assert "/subscriptions/confirm/" in filled(delivery, delivery.message.text_body)
+    assert "/subscriptions/confirm/" in filled(delivery, delivery.message.html_body)
+    assert delivery.send_context["unsubscribe_url"].endswith("/unsubscribe/")
     assert AuditEntry.objects.filter(action="subscriber.subscribed").count() == 1
 
 
@@ -219,9 +231,11 @@ def test_a_public_webhook_gets_a_confirmation_post_with_the_confirm_url(public, 
     subscribe(public, channel="webhook", address="http://127.0.0.1:9/hook")
     subscriber = Subscriber.objects.get()
     delivery = Delivery.objects.get()
-    assert delivery.channel == "webhook" and delivery.context["secret"] == subscriber.secret
-    # The whole payload is the webhook body.
-    body = delivery.message.payload["subscription_confirm"]
+    assert delivery.channel == "webhook" and subscriber.secret not in str(delivery.message.payload)
+    assert delivery.context == {}
+    # The whole payload is the webhook body, its secret and links filled in at send time.
+    delivery = as_sent()
+    body = filled(delivery, delivery.message.payload)["subscription_confirm"]
     assert "/subscriptions/confirm/" in body["confirm_url"] and body["method"] == "POST"
     assert body["signing_secret"] == subscriber.secret
 
@@ -272,9 +286,9 @@ def test_an_sms_confirmation_keeps_the_link_whole():
     from opsportal.notifications.transports.sms import sms_text
 
     Client().post("/subscribe/", {"channel": "sms", "address": "+14165550100"})
-    delivery = Delivery.objects.get()
+    delivery = as_sent()
     text = sms_text(delivery)
-    assert text.endswith(delivery.context["short_url"]) and "/subscriptions/confirm/" in text
+    assert text.endswith(delivery.send_context["short_url"]) and "/subscriptions/confirm/" in text
 
 
 def test_phone_numbers_are_stored_in_e164(public):
@@ -327,17 +341,19 @@ def test_subscribers_for_components_picks_followers_and_everything_followers(
     assert chosen == [everything, pays, both]
 
 
-def test_subscriber_recipients_carry_links_and_the_webhook_secret(payments):
+def test_subscriber_links_and_the_webhook_secret_are_looked_up_at_send_time_not_stored(payments):
     email = _active("a@shop.example")
     hook = Subscriber.objects.create(
         channel="webhook", address="https://hooks.example/x", secret="s3cr3t", confirmed_at=timezone.now()
     )
     recipients = {r.channel: r for r in subscriptions.subscriber_recipients([email, hook])}
     assert recipients["email"].ref == f"subscriber:{email.pk}"
-    assert recipients["email"].context["unsubscribe_url"].startswith("http")
-    assert "secret" not in recipients["email"].context
-    assert recipients["webhook"].context["secret"] == "s3cr3t"
-    manage = recipients["webhook"].context["manage_url"]
+    assert recipients["email"].context == recipients["webhook"].context == {}
+    found = subscriptions.subscribers_send_context(refs=[f"subscriber:{email.pk}", f"subscriber:{hook.pk}"])
+    assert found[f"subscriber:{email.pk}"]["unsubscribe_url"].startswith("http")
+    assert "secret" not in found[f"subscriber:{email.pk}"]
+    assert found[f"subscriber:{hook.pk}"]["secret"] == "s3cr3t"
+    manage = found[f"subscriber:{hook.pk}"]["manage_url"]
     token = manage.rstrip("/").rsplit("/", 1)[1]
     assert subscriptions.subscriber_from_manage_token(token) == hook
 

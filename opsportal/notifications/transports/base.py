@@ -26,6 +26,19 @@ class TransientError(DeliveryError):
         self.retry_after = retry_after
 
 
+def recipient_context(delivery) -> dict:
+    """What a transport knows about the recipient: the row's stored extras plus what was looked up at send
+    time (signed links, signing secrets), which is never stored."""
+    return {**(delivery.context or {}), **(getattr(delivery, "send_context", None) or {})}
+
+
+def filled(delivery, value):
+    """`value` from the message with the recipient's slots filled (only slots the message declared)."""
+    from opsportal.notifications.slots import fill_slots
+
+    return fill_slots(value, recipient_context(delivery), delivery.message.recipient_slots)
+
+
 class Transport:
     """Sends one batch of deliveries on one channel: open once, send each, close once.
 

@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import contextlib
 import smtplib
-from email.utils import make_msgid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.smtp import EmailBackend as SmtpBackend
 from django.core.mail.message import sanitize_address
-from django.core.mail.utils import DNS_NAME
 from django.utils.html import escape
 
 from opsportal.core.startup import NON_DELIVERING_EMAIL_BACKENDS
 from opsportal.core.text import one_line
-from opsportal.notifications.transports.base import PermanentError, TransientError, Transport
+from opsportal.notifications.transports.base import (
+    PermanentError,
+    TransientError,
+    Transport,
+    filled,
+    recipient_context,
+)
 
 # Placeholders in the once-built message; plain ASCII tokens that header folding never splits.
 _TO_SLOT = "recipient-slot@opsportal.invalid"
@@ -58,6 +63,13 @@ def _smtp_error(exc: Exception) -> PermanentError | TransientError:
     return TransientError(f"SMTP connection: {type(exc).__name__}: {exc}")
 
 
+def message_id(delivery) -> str:
+    """The same on every attempt (derived from the delivery's idempotency key), so a copy sent again after a
+    crash is recognisably the same email to the receiving server and the reader's client."""
+    domain = urlsplit(settings.PUBLIC_URL).hostname or "opsportal.invalid"
+    return f"<{delivery.idempotency_key}@{domain}>"
+
+
 class EmailTransport(Transport):
     channel = "email"
 
@@ -78,10 +90,12 @@ class EmailTransport(Transport):
             raise TransientError(f"SMTP connection: {type(exc).__name__}: {exc}") from exc
 
     def send(self, delivery) -> None:
-        unsubscribe_url = (delivery.context or {}).get("unsubscribe_url") or ""
-        manage_url = (delivery.context or {}).get("manage_url") or ""
+        context = recipient_context(delivery)  # links looked up at send time, never stored
+        unsubscribe_url = context.get("unsubscribe_url") or ""
+        manage_url = context.get("manage_url") or ""
         if (
-            isinstance(self.connection, SmtpBackend)
+            not delivery.message.recipient_slots  # bodies with per-recipient slots are built one by one
+            and isinstance(self.connection, SmtpBackend)
             and delivery.address.isascii()
             and unsubscribe_url.isascii()
             and manage_url.isascii()
@@ -126,7 +140,7 @@ class EmailTransport(Transport):
             .replace(_TO_SLOT.encode(), delivery.address.encode())
             .replace(_UNSUBSCRIBE_SLOT.encode(), unsubscribe_url.encode())
             .replace(_MANAGE_SLOT.encode(), manage_url.encode())
-            .replace(_MSGID_SLOT.encode(), make_msgid(domain=DNS_NAME).encode())
+            .replace(_MSGID_SLOT.encode(), message_id(delivery).encode())
         )
         try:
             if self.connection.connection is None:
@@ -141,13 +155,16 @@ class EmailTransport(Transport):
 
     def _send_built(self, delivery) -> None:
         message = delivery.message
-        headers = {}
-        unsubscribe_url = (delivery.context or {}).get("unsubscribe_url")
+        context = recipient_context(delivery)
+        headers = {"Message-ID": message_id(delivery)}
+        unsubscribe_url = context.get("unsubscribe_url")
         if unsubscribe_url:
             headers["List-Unsubscribe"] = f"<{unsubscribe_url}>"
             headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
         text, html = with_manage_link(
-            message.text_body, message.html_body, (delivery.context or {}).get("manage_url") or ""
+            filled(delivery, message.text_body),
+            filled(delivery, message.html_body),
+            context.get("manage_url") or "",
         )
         email = EmailMultiAlternatives(
             # A title stored before the input rules may hold a line break: a header cannot carry it.

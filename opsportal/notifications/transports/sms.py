@@ -14,7 +14,9 @@ from opsportal.notifications.transports.base import (
     PermanentError,
     TransientError,
     Transport,
+    filled,
     http_post,
+    recipient_context,
     retry_after_from,
 )
 from opsportal.notifications.transports.console import console_write
@@ -64,11 +66,11 @@ def sms_fit(text: str, *, short_url: str = "") -> str:
 
 def sms_text(delivery) -> str:
     message = delivery.message
-    base = (message.payload or {}).get("sms") or message.text_body or message.subject
+    base = filled(delivery, (message.payload or {}).get("sms") or message.text_body or message.subject)
     # A recipient's own link (a confirmation) wins; otherwise the message's page, so every text links somewhere.
-    short_url = (delivery.context or {}).get("short_url")
+    short_url = recipient_context(delivery).get("short_url")
     link = short_url or (message.payload or {}).get("link", "")
-    manage_url = (delivery.context or {}).get("manage_url") or ""
+    manage_url = recipient_context(delivery).get("manage_url") or ""
     if not manage_url or short_url:  # a confirmation: nothing more is sent unless they follow its link
         return sms_fit(base, short_url=link)
     # Every text to a subscriber says where to stop it. When two links leave too little room for the words

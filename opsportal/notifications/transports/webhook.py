@@ -13,7 +13,9 @@ from opsportal.notifications.transports.base import (
     PermanentError,
     TransientError,
     Transport,
+    filled,
     http_post,
+    recipient_context,
     retry_after_from,
 )
 
@@ -31,8 +33,8 @@ def webhook_body(delivery) -> dict:
     """The message's webhook body (payload["webhook"] when the message carries one per channel), with this
     recipient's own unsubscribe link in meta, as Statuspage's subscriber webhooks have it."""
     payload = delivery.message.payload or {}
-    body = payload.get("webhook", payload)
-    unsubscribe = (delivery.context or {}).get("unsubscribe_url")
+    body = filled(delivery, payload.get("webhook", payload))
+    unsubscribe = recipient_context(delivery).get("unsubscribe_url")
     if unsubscribe and isinstance(body.get("meta"), dict):
         body = {**body, "meta": {**body["meta"], "unsubscribe": unsubscribe}}
     return body
@@ -60,7 +62,7 @@ class WebhookTransport(Transport):
             "X-Opsportal-Timestamp": timestamp,
             "Idempotency-Key": str(delivery.idempotency_key),
         }
-        secret = (delivery.context or {}).get("secret")
+        secret = recipient_context(delivery).get("secret")  # looked up at send time, never stored
         if secret:
             headers["X-Opsportal-Signature"] = webhook_signature(
                 secret=secret, timestamp=timestamp, body=body

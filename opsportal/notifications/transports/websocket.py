@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from opsportal.core.live import broadcast_now, user_group
-from opsportal.notifications.transports.base import PermanentError, TransientError, Transport
+from opsportal.notifications.transports.base import (
+    PermanentError,
+    TransientError,
+    Transport,
+    recipient_context,
+)
 
 
 class WebSocketTransport(Transport):
@@ -21,7 +26,7 @@ class WebSocketTransport(Transport):
             "message": message.subject,
             "body": message.text_body,
             "message_id": message.pk,
-            "url": (delivery.context or {}).get("url", ""),
+            "url": recipient_context(delivery).get("url", ""),
         }
         try:
             broadcast_now(user_group(user_id), event)
