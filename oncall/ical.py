@@ -63,9 +63,15 @@ def oncall_calendar(entries, *, name: str, host: str, stamp: datetime) -> str:
     return "".join(fold(line) + "\r\n" for line in lines)
 
 
-def schedule_feed(schedule, *, now: datetime, host: str) -> str:
+def schedule_feed(schedule, *, now: datetime, host: str) -> str | None:
+    """None when the schedule cannot be evaluated (logged)."""
     start, end = feed_range(now)
-    shifts = rotation.final_schedule(selectors.rotation_schedule(schedule), start, end)
+    answers, _broken = selectors.each_schedule(
+        [schedule], lambda _, engine: rotation.final_schedule(engine, start, end)
+    )
+    if not answers:
+        return None
+    shifts = answers[0]
     return oncall_calendar(
         ((schedule, shift) for shift in shifts), name=f"On call: {schedule.name}", host=host, stamp=now
     )
@@ -73,12 +79,16 @@ def schedule_feed(schedule, *, now: datetime, host: str) -> str:
 
 def person_feed(user, schedules, *, now: datetime, host: str) -> str:
     start, end = feed_range(now)
-    entries = [
-        (schedule, shift)
-        for schedule in schedules
-        for shift in rotation.final_schedule(selectors.rotation_schedule(schedule), start, end)
-        if shift.person == user.username
-    ]
+    # A schedule that cannot be evaluated is left out (and logged); the person's other shifts still show.
+    per_schedule, _broken = selectors.each_schedule(
+        schedules,
+        lambda schedule, engine: [
+            (schedule, shift)
+            for shift in rotation.final_schedule(engine, start, end)
+            if shift.person == user.username
+        ],
+    )
+    entries = [entry for entries in per_schedule for entry in entries]
     entries.sort(key=lambda entry: (entry[1].start, entry[0].slug))
     return oncall_calendar(entries, name=f"On call: {user.username}", host=host, stamp=now)
 
@@ -98,7 +108,15 @@ def schedule_ics(request, slug: str, token: str) -> HttpResponse:
     schedule = selectors.schedule_by_feed_token(slug, token)
     if schedule is None:
         raise Http404("No such calendar.")
-    return _calendar_response(schedule_feed(schedule, now=timezone.now(), host=_host()))
+    body = schedule_feed(schedule, now=timezone.now(), host=_host())
+    if body is None:
+        # Not an empty calendar: that would make subscribed clients delete every shift they show.
+        return HttpResponse(
+            "This schedule cannot be evaluated right now; its owners can see why in the portal.",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    return _calendar_response(body)
 
 
 @require_GET

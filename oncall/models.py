@@ -9,12 +9,14 @@ from django.conf import settings
 from django.db import models
 
 from oncall import lifecycle
+from opsportal.core.fields import BodyField, LineField
 from opsportal.core.models import validate_time_zone
+from opsportal.core.text import DESCRIPTION_MAX, NAME_MAX, TITLE_MAX
 
 
 class Region(models.Model):
-    code = models.CharField(max_length=8, unique=True, help_text="NA, EU, APAC")
-    name = models.CharField(max_length=100)
+    code = LineField(max_length=8, unique=True, help_text="NA, EU, APAC")
+    name = LineField(max_length=NAME_MAX)
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
     business_day_start = models.TimeField(default=datetime.time(9, 0))
     business_day_end = models.TimeField(default=datetime.time(17, 0))
@@ -28,9 +30,9 @@ class Region(models.Model):
 
 
 class Team(models.Model):
-    name = models.CharField(max_length=100, unique=True)
+    name = LineField(max_length=NAME_MAX, unique=True)
     slug = models.SlugField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
+    description = BodyField(max_length=DESCRIPTION_MAX, blank=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="TeamMembership", related_name="teams")
 
     class Meta:
@@ -60,7 +62,7 @@ def new_feed_token() -> str:
 
 
 class Schedule(models.Model):
-    name = models.CharField(max_length=100)
+    name = LineField(max_length=NAME_MAX)
     slug = models.SlugField(max_length=100, unique=True)
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="schedules")
     time_zone = models.CharField(
@@ -86,7 +88,7 @@ class ScheduleLayer(models.Model):
     """One rotation in a schedule. Where layers overlap the higher `position` wins."""
 
     schedule = models.ForeignKey(Schedule, on_delete=models.CASCADE, related_name="layers")
-    name = models.CharField(max_length=100)
+    name = LineField(max_length=NAME_MAX)
     position = models.PositiveIntegerField(default=0)
     participants = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="LayerParticipant", related_name="schedule_layers"
@@ -134,7 +136,7 @@ class ScheduleOverride(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     start = models.DateTimeField()
     end = models.DateTimeField()
-    reason = models.CharField(max_length=200, blank=True)
+    reason = LineField(max_length=TITLE_MAX, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -169,7 +171,7 @@ class ShiftSwap(models.Model):
     counterpart = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     start = models.DateTimeField()
     end = models.DateTimeField()
-    reason = models.CharField(max_length=200, blank=True)
+    reason = LineField(max_length=TITLE_MAX, blank=True)
     status = models.CharField(max_length=10, choices=SwapStatus.choices, default=SwapStatus.PROPOSED)
     override = models.OneToOneField(
         ScheduleOverride, on_delete=models.SET_NULL, null=True, blank=True, related_name="swap"

@@ -53,12 +53,16 @@ def handovers_between(
 def handovers_due(now: datetime) -> list[Handover]:
     """Shifts starting within the next hour. A start stays in the window for the whole hour before it, so a
     task that runs late still finds it; one that runs twice finds it twice, and the dedupe key keeps one."""
-    due = []
-    for schedule in selectors.schedules_for_engine(overrides_ending_after=now):
-        engine = selectors.rotation_schedule(schedule)
-        for outgoing, person, start in handovers_between(engine, now, now + LEAD):
-            due.append(Handover(schedule.slug, schedule.name, person, outgoing, start))
-    return due
+    # Each schedule on its own: one that cannot be evaluated is logged by each_schedule and skipped, and
+    # everyone else's reminder still goes out.
+    per_schedule, _broken = selectors.each_schedule(
+        selectors.schedules_for_engine(overrides_ending_after=now),
+        lambda schedule, engine: [
+            Handover(schedule.slug, schedule.name, person, outgoing, start)
+            for outgoing, person, start in handovers_between(engine, now, now + LEAD)
+        ],
+    )
+    return [handover for handovers in per_schedule for handover in handovers]
 
 
 def _when(start: datetime, user) -> str:

@@ -22,6 +22,9 @@ WEEKEND = frozenset({5, 6})
 
 _DAY = timedelta(days=1)
 _UNITS = {"hours": timedelta(hours=1), "days": timedelta(days=1), "weeks": timedelta(weeks=1)}
+# A turn past a year is a typo (a million days overflows every date sum the engine does).
+MAX_TURN = timedelta(days=366)
+MAX_TURN_HOURS = MAX_TURN // timedelta(hours=1)
 # How far UTC and wall-clock arithmetic can drift apart around a transition; used as a search margin.
 _SLACK = timedelta(hours=3)
 
@@ -40,6 +43,8 @@ class TurnLength:
             raise ValueError(f"unknown turn unit {self.unit!r}")
         if self.count < 1:
             raise ValueError("a turn lasts at least one unit")
+        if self.count > MAX_TURN // _UNITS[self.unit]:
+            raise ValueError(f"a turn lasts at most {MAX_TURN.days} days")
 
     @property
     def wall(self) -> timedelta:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, time
+from typing import TypeVar
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -21,6 +25,38 @@ from oncall.models import (
     TeamMembership,
 )
 from opsportal.core.models import StaffProfile
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# What the engine raises for rows it cannot read: an unknown zone (a LookupError), an impossible turn or a broken
+# restriction (ValueError), date sums past year 9999 (OverflowError, an ArithmeticError).
+ENGINE_ERRORS = (ValueError, ArithmeticError, LookupError, TypeError)
+
+
+@dataclass(frozen=True)
+class BrokenSchedule:
+    """A schedule the engine could not evaluate, and why (shown to staff, logged for whoever fixes it)."""
+
+    slug: str
+    name: str
+    problem: str
+
+
+def each_schedule(
+    schedules: Iterable[Schedule], question: Callable[[Schedule, rotation.Schedule], T]
+) -> tuple[list[T], list[BrokenSchedule]]:
+    """`question` answered for every schedule on its own: one whose rows the engine cannot read is logged and
+    reported, and every other schedule still gets its answer (a bad layer never blanks the whole board)."""
+    answers: list[T] = []
+    broken: list[BrokenSchedule] = []
+    for schedule in schedules:
+        try:
+            answers.append(question(schedule, rotation_schedule(schedule)))
+        except ENGINE_ERRORS as exc:
+            logger.error("On-call schedule %s cannot be evaluated: %s", schedule.slug, exc, exc_info=True)
+            broken.append(BrokenSchedule(schedule.slug, schedule.name, str(exc) or type(exc).__name__))
+    return answers, broken
 
 
 def regions() -> QuerySet[Region]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,11 +20,15 @@ from oncall.models import (
     Team,
     TurnUnit,
 )
+from oncall.rotation import TurnLength
 from oncall.selectors import restriction_from_json
+from opsportal.core.bounds import DATE_RANGE_TEXT, date_in_range, instant_in_range
 from opsportal.core.exceptions import Conflict
 from opsportal.core.roles import RESPOND
 from opsportal.core.services import audit_record, require_permission, user_or_none
 
+# An override or swap longer than a year is a typo, not a plan.
+MAX_COVER = timedelta(days=366)
 LAYER_FIELDS = (
     "name",
     "position",
@@ -51,6 +55,10 @@ def _check_span(start: datetime, end: datetime) -> None:
         raise ValidationError({"start": "Times need a UTC offset."})
     if end <= start:
         raise ValidationError({"end": "It must end after it starts."})
+    if not (instant_in_range(start) and instant_in_range(end)):
+        raise ValidationError({"start": f"Give times {DATE_RANGE_TEXT}."})
+    if end - start > MAX_COVER:
+        raise ValidationError({"end": f"Cover at most {MAX_COVER.days} days at once."})
 
 
 def _layer_snapshot(layer: ScheduleLayer) -> dict:
@@ -75,6 +83,12 @@ def _check_layer(layer: ScheduleLayer, participants: list) -> None:
         raise ValidationError({"turn_unit": f"One of {', '.join(TurnUnit.values)}."})
     if layer.turn_count < 1:
         raise ValidationError({"turn_count": "A turn lasts at least one unit."})
+    try:
+        TurnLength(layer.turn_count, layer.turn_unit)
+    except ValueError as error:
+        raise ValidationError({"turn_count": f"{str(error).capitalize()}."}) from None
+    if not date_in_range(layer.start):
+        raise ValidationError({"start": f"Start the rotation on a date {DATE_RANGE_TEXT}."})
     try:
         restriction_from_json(layer.restrictions)
     except ValueError as error:

@@ -6,6 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from opsportal.core.fields import BodyField, LineField
+from opsportal.core.text import DESCRIPTION_MAX, NAME_MAX
+
 
 class ComponentStatus(models.TextChoices):
     # Statuspage's five component statuses, same values, so the v2 JSON can use them as they are.
@@ -17,8 +20,8 @@ class ComponentStatus(models.TextChoices):
 
 
 class ComponentGroup(models.Model):
-    name = models.CharField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
+    name = LineField(max_length=NAME_MAX, unique=True)
+    description = BodyField(max_length=DESCRIPTION_MAX, blank=True)
     position = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
@@ -34,8 +37,8 @@ class Component(models.Model):
     group = models.ForeignKey(
         ComponentGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="components"
     )
-    name = models.CharField(max_length=100, unique=True)
-    description = models.TextField(blank=True)
+    name = LineField(max_length=NAME_MAX, unique=True)
+    description = BodyField(max_length=DESCRIPTION_MAX, blank=True)
     status = models.CharField(
         max_length=32, choices=ComponentStatus.choices, default=ComponentStatus.OPERATIONAL
     )
@@ -90,7 +93,7 @@ class Subscriber(models.Model):
     again as a new row (only one active row per channel and address)."""
 
     channel = models.CharField(max_length=16, choices=SubscriberChannel.choices)
-    address = models.CharField(max_length=500, help_text="Normalised email, E.164 phone, or webhook URL")
+    address = LineField(max_length=500, help_text="Normalised email, E.164 phone, or webhook URL")
     components = models.ManyToManyField(Component, blank=True, related_name="subscribers")
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -105,7 +108,7 @@ class Subscriber(models.Model):
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
     quarantined_at = models.DateTimeField(null=True, blank=True)
-    quarantine_reason = models.CharField(max_length=300, blank=True)
+    quarantine_reason = LineField(max_length=300, blank=True)
     # Set when deliveries resume after a quarantine: failures before it no longer count against the address.
     resumed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -6,11 +6,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.template.loader import render_to_string
 
+from opsportal.core.text import one_line
 from opsportal.incidents.selectors import public_incident
 from opsportal.notifications.services import notification_enqueue
 from statuspage import payloads
 from statuspage.selectors import public_component_ids
 from statuspage.subscriptions import subscriber_recipients, subscribers_for_components
+
+SUBJECT_MAX = 300  # Message.subject
 
 
 def _meta() -> dict:
@@ -30,6 +33,8 @@ def _page() -> dict:
 def _enqueue(
     *, kind: str, dedupe_key: str, subject: str, context: dict, payload: dict, component_ids: list[int]
 ):
+    # Titles stored before the input rules may hold line breaks; a subject and a text are one line.
+    subject = one_line(subject)[:SUBJECT_MAX]
     text = render_to_string("notifications/statuspage_event.txt", context)
     html = render_to_string("notifications/statuspage_event.html", context)
     sms = f"{settings.STATUSPAGE_NAME}: {subject}"

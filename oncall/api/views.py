@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from oncall import rotation, selectors, services
 from oncall.api import serializers as s
 from oncall.selectors import regions, teams_with_members
+from opsportal.core.exceptions import Conflict
 from opsportal.core.inputs import valid_input
 
 TAG = ["oncall"]
@@ -59,8 +60,7 @@ class TeamListView(generics.ListAPIView):
         return teams_with_members()
 
 
-def _on_call_row(schedule, at) -> dict:
-    engine = selectors.rotation_schedule(schedule)
+def _on_call_row(schedule, engine, at) -> dict:
     now = rotation.final_schedule(engine, at, at + timedelta(microseconds=1))
     return {
         "schedule": schedule.slug,
@@ -80,14 +80,23 @@ class OnCallView(APIView):
         tags=TAG,
         summary="Who is on call at an instant (default now), with the source and the next handoff",
         parameters=[s.OnCallQueryInput],
-        responses={200: s.OnCallOutput(many=True), 400: PROBLEM},
+        responses={200: s.OnCallAnswerOutput, 400: PROBLEM},
     )
     def get(self, request):
         query = valid_input(s.OnCallQueryInput, request.query_params)
         at = query.pop("at", None) or timezone.now()
         schedules = selectors.schedules_filtered(overrides_ending_after=at, **query)
-        rows = [_on_call_row(schedule, at) for schedule in schedules]
-        return Response({"at": at, "results": s.OnCallOutput(rows, many=True).data})
+        rows, broken = selectors.each_schedule(
+            schedules, lambda schedule, engine: _on_call_row(schedule, engine, at)
+        )
+        return Response(
+            {
+                "at": at,
+                "results": s.OnCallOutput(rows, many=True).data,
+                # Schedules whose rows the engine cannot read; every other schedule is still answered.
+                "broken": s.BrokenScheduleOutput(broken, many=True).data,
+            }
+        )
 
 
 class ScheduleListView(generics.GenericAPIView):
@@ -129,12 +138,17 @@ class FinalScheduleView(APIView):
         tags=TAG,
         summary=f"The final schedule over [start, end): UTC shifts, at most {s.MAX_FINAL_RANGE.days} days",
         parameters=[s.RangeInput],
-        responses={200: s.ShiftOutput(many=True), 400: PROBLEM, 404: PROBLEM},
+        responses={200: s.ShiftOutput(many=True), 400: PROBLEM, 404: PROBLEM, 409: PROBLEM},
     )
     def get(self, request, slug: str):
         span = valid_input(s.RangeInput, request.query_params)
         schedule = selectors.schedule_for_engine_or_404(slug, overrides_ending_after=span["start"])
-        shifts = rotation.final_schedule(selectors.rotation_schedule(schedule), span["start"], span["end"])
+        answers, broken = selectors.each_schedule(
+            [schedule], lambda _, engine: rotation.final_schedule(engine, span["start"], span["end"])
+        )
+        if broken:
+            raise Conflict(f"Schedule {slug} cannot be evaluated: {broken[0].problem}")
+        shifts = answers[0]
         return Response(
             {"start": span["start"], "end": span["end"], "shifts": s.ShiftOutput(shifts, many=True).data}
         )

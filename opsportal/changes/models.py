@@ -7,11 +7,13 @@ from django.db import models
 from django.utils import timezone
 
 from opsportal.changes.lifecycle import MaintenanceStatus
+from opsportal.core.fields import BodyField, LineField
+from opsportal.core.text import BODY_MAX, TITLE_MAX
 
 
 class MaintenanceWindow(models.Model):
-    title = models.CharField(max_length=200)
-    body = models.TextField(help_text="What merchants should expect")
+    title = LineField(max_length=TITLE_MAX)
+    body = BodyField(max_length=BODY_MAX, help_text="What merchants should expect")
     components = models.ManyToManyField(
         "statuspage.Component", related_name="maintenance_windows", blank=True
     )
@@ -43,7 +45,7 @@ class MaintenanceWindow(models.Model):
 class MaintenanceUpdate(models.Model):
     window = models.ForeignKey(MaintenanceWindow, on_delete=models.CASCADE, related_name="updates")
     status = models.CharField(max_length=16)
-    body = models.TextField()
+    body = BodyField(max_length=BODY_MAX)
     created_at = models.DateTimeField(default=timezone.now)
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

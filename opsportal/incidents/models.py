@@ -9,6 +9,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from opsportal.core.fields import BodyField, LineField
+from opsportal.core.text import BODY_MAX, DOCUMENT_MAX, NOTE_MAX, TIMELINE_MAX, TITLE_MAX
 from opsportal.incidents.lifecycle import IncidentStatus
 from opsportal.incidents.sla import IncidentTimes, SlaTargets
 
@@ -25,7 +27,7 @@ class SeverityPolicy(models.Model):
     """SLA targets for one severity. Admins edit these; clocks re-read them, so edits apply at once."""
 
     severity = models.CharField(max_length=2, choices=Severity.choices, unique=True)
-    description = models.CharField(max_length=200, blank=True)
+    description = LineField(max_length=TITLE_MAX, blank=True)
     detect_minutes = models.PositiveIntegerField()
     respond_minutes = models.PositiveIntegerField()
     resolve_minutes = models.PositiveIntegerField()
@@ -53,9 +55,9 @@ class SeverityPolicy(models.Model):
 
 
 class Incident(models.Model):
-    title = models.CharField(max_length=200, help_text="Internal title")
-    summary = models.TextField(blank=True, help_text="Internal: what we know, for responders")
-    public_title = models.CharField(max_length=200, help_text="What merchants see on the status page")
+    title = LineField(max_length=TITLE_MAX, help_text="Internal title")
+    summary = BodyField(max_length=NOTE_MAX, blank=True, help_text="Internal: what we know, for responders")
+    public_title = LineField(max_length=TITLE_MAX, help_text="What merchants see on the status page")
     severity = models.CharField(max_length=2, choices=Severity.choices, default=Severity.P2)
     status = models.CharField(
         max_length=16,
@@ -183,8 +185,8 @@ class TimelineEvent(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    actor_label = models.CharField(max_length=150)
-    body = models.TextField()
+    actor_label = LineField(max_length=150)
+    body = BodyField(max_length=TIMELINE_MAX)
     data = models.JSONField(default=dict, blank=True)
     is_public = models.BooleanField(default=False, help_text="Mirrors something the public can already see")
     pinned = models.BooleanField(default=False)
@@ -204,7 +206,7 @@ class PublicUpdate(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="public_updates")
     status = models.CharField(max_length=16)  # Statuspage vocabulary
-    body = models.TextField()
+    body = BodyField(max_length=BODY_MAX)
     component_statuses = models.JSONField(default=list, blank=True)  # [{"component_id", "name", "status"}]
     created_at = models.DateTimeField(default=timezone.now)
     author = models.ForeignKey(
@@ -226,13 +228,17 @@ class Postmortem(models.Model):
 
     incident = models.OneToOneField(Incident, on_delete=models.CASCADE, related_name="postmortem")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
-    summary = models.TextField(blank=True)
-    customer_impact = models.TextField(blank=True)
-    timeline = models.TextField(blank=True, help_text="Pre-filled from pinned timeline events")
-    root_cause = models.TextField(blank=True)
-    went_well = models.TextField(blank=True)
-    went_badly = models.TextField(blank=True)
-    public_summary = models.TextField(blank=True, help_text="Shown on the public incident once published")
+    summary = BodyField(max_length=DOCUMENT_MAX, blank=True)
+    customer_impact = BodyField(max_length=DOCUMENT_MAX, blank=True)
+    timeline = BodyField(
+        max_length=DOCUMENT_MAX, blank=True, help_text="Pre-filled from pinned timeline events"
+    )
+    root_cause = BodyField(max_length=DOCUMENT_MAX, blank=True)
+    went_well = BodyField(max_length=DOCUMENT_MAX, blank=True)
+    went_badly = BodyField(max_length=DOCUMENT_MAX, blank=True)
+    public_summary = BodyField(
+        max_length=DOCUMENT_MAX, blank=True, help_text="Shown on the public incident once published"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -248,7 +254,7 @@ class ActionItem(models.Model):
         DONE = "done"
 
     postmortem = models.ForeignKey(Postmortem, on_delete=models.CASCADE, related_name="action_items")
-    title = models.CharField(max_length=200)
+    title = LineField(max_length=TITLE_MAX)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

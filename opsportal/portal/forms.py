@@ -5,13 +5,15 @@ from __future__ import annotations
 from django import forms
 
 from opsportal.api.scopes import ALL_SCOPES
+from opsportal.core.fields import LineFormField
 from opsportal.core.roles import ROLE_ORDER
+from opsportal.core.text import NAME_MAX
 
 EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "Never")]
 
 
 class ApiTokenForm(forms.Form):
-    name = forms.CharField(max_length=100, help_text="What will use it, e.g. “Acme payments monitor”.")
+    name = LineFormField(max_length=NAME_MAX, help_text="What will use it, e.g. “Acme payments monitor”.")
     scopes = forms.MultipleChoiceField(
         choices=[(scope, scope) for scope in ALL_SCOPES],
         widget=forms.CheckboxSelectMultiple,

@@ -9,6 +9,8 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from oncall.models import Team
+from opsportal.core.fields import BodyFormField, DateFormField, LineFormField
+from opsportal.core.text import BODY_MAX, DOCUMENT_MAX, LINE_MAX, NOTE_MAX, TITLE_MAX
 from opsportal.incidents.lifecycle import ACTIVE, PUBLIC_STATUSES, IncidentStatus
 from opsportal.incidents.models import ActionItem, Incident, IncidentRole, Postmortem, Severity
 from opsportal.incidents.postmortems import EDITABLE_FIELDS
@@ -18,6 +20,7 @@ from statuspage.models import Component, ComponentStatus
 
 IMPACT_CHOICES = [(value, label) for value, label in ComponentStatus.choices if value != "operational"]
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
+MAX_SLA_MINUTES = 366 * 24 * 60  # a target past a year is no target
 
 
 def _staff_users():
@@ -30,7 +33,7 @@ class StaffChoiceField(forms.ModelChoiceField):
 
 
 class IncidentFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search")
+    q = LineFormField(required=False, max_length=TITLE_MAX, label="Search")
     severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
     status = forms.ChoiceField(
         choices=[("", "Any status")] + [(s.value, s.label) for s in IncidentStatus], required=False
@@ -39,8 +42,8 @@ class IncidentFilterForm(forms.Form):
     component = forms.ModelChoiceField(
         queryset=Component.objects.all(), required=False, empty_label="Any component"
     )
-    since = forms.DateField(required=False, widget=DATE_INPUT, label="Started from")
-    until = forms.DateField(required=False, widget=DATE_INPUT, label="Started until")
+    since = DateFormField(required=False, widget=DATE_INPUT, label="Started from")
+    until = DateFormField(required=False, widget=DATE_INPUT, label="Started until")
 
     def filters(self) -> IncidentFilters:
         data = self.cleaned_data if self.is_valid() else {}
@@ -56,12 +59,12 @@ class IncidentFilterForm(forms.Form):
 
 
 class DeclareForm(forms.Form):
-    title = forms.CharField(max_length=200, help_text="Internal: what responders call it.")
-    public_title = forms.CharField(
-        max_length=200, required=False, help_text="What merchants see; defaults to the title."
+    title = LineFormField(max_length=TITLE_MAX, help_text="Internal: what responders call it.")
+    public_title = LineFormField(
+        max_length=TITLE_MAX, required=False, help_text="What merchants see; defaults to the title."
     )
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.P2)
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+    summary = BodyFormField(max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3}), required=False)
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="No team")
     commander = StaffChoiceField(queryset=_staff_users(), required=False, empty_label="Nobody yet")
 
@@ -86,13 +89,13 @@ class DeclareForm(forms.Form):
 class TransitionForm(PanelForm):
     id_prefix = "transition"
     status = forms.ChoiceField(choices=[(s.value, s.label) for s in IncidentStatus])
-    note = forms.CharField(max_length=500, required=False)
+    note = LineFormField(max_length=LINE_MAX, required=False)
 
 
 class SeverityForm(PanelForm):
     id_prefix = "severity"
     severity = forms.ChoiceField(choices=Severity.choices)
-    reason = forms.CharField(max_length=500, required=False)
+    reason = LineFormField(max_length=LINE_MAX, required=False)
 
 
 class RoleForm(PanelForm):
@@ -124,7 +127,7 @@ class ComponentImpactForm(PanelForm):
 
 class NoteForm(PanelForm):
     id_prefix = "note"
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), label="Note", max_length=5000)
+    body = BodyFormField(widget=forms.Textarea(attrs={"rows": 3}), label="Note", max_length=NOTE_MAX)
     pinned = forms.BooleanField(required=False, label="Pin to the timeline (for the post-mortem)")
 
 
@@ -136,8 +139,8 @@ class PinForm(PanelForm):
 class PublicUpdateForm(PanelForm):
     id_prefix = "update"
     status = forms.ChoiceField(choices=[(s, s.capitalize()) for s in PUBLIC_STATUSES[:4]])
-    body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="Message for merchants", max_length=5000
+    body = BodyFormField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="Message for merchants", max_length=BODY_MAX
     )
 
     def __init__(self, *args, **kwargs):
@@ -172,15 +175,27 @@ class MergeForm(PanelForm):
 
 
 class PostmortemForm(forms.Form):
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    customer_impact = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    timeline = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 6}), required=False, help_text="Pre-filled from pinned events."
+    summary = BodyFormField(max_length=DOCUMENT_MAX, widget=forms.Textarea(attrs={"rows": 4}), required=False)
+    customer_impact = BodyFormField(
+        max_length=DOCUMENT_MAX, widget=forms.Textarea(attrs={"rows": 3}), required=False
     )
-    root_cause = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
-    went_well = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    went_badly = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    public_summary = forms.CharField(
+    timeline = BodyFormField(
+        max_length=DOCUMENT_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        help_text="Pre-filled from pinned events.",
+    )
+    root_cause = BodyFormField(
+        max_length=DOCUMENT_MAX, widget=forms.Textarea(attrs={"rows": 4}), required=False
+    )
+    went_well = BodyFormField(
+        max_length=DOCUMENT_MAX, widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    went_badly = BodyFormField(
+        max_length=DOCUMENT_MAX, widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    public_summary = BodyFormField(
+        max_length=DOCUMENT_MAX,
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
         help_text="Shown on the public incident once published.",
@@ -195,9 +210,9 @@ class PostmortemStatusForm(forms.Form):
 
 
 class ActionItemForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = LineFormField(max_length=TITLE_MAX)
     owner = StaffChoiceField(queryset=_staff_users(), required=False, empty_label="Nobody yet")
-    due_date = forms.DateField(required=False, widget=DATE_INPUT)
+    due_date = DateFormField(required=False, widget=DATE_INPUT)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -213,8 +228,8 @@ PERIOD_CHOICES = [("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 
 
 class MetricsPeriodForm(forms.Form):
     period = forms.ChoiceField(choices=PERIOD_CHOICES, required=False, initial="30")
-    since = forms.DateField(required=False, widget=DATE_INPUT, label="From")
-    until = forms.DateField(required=False, widget=DATE_INPUT, label="Until (inclusive)")
+    since = DateFormField(required=False, widget=DATE_INPUT, label="From")
+    until = DateFormField(required=False, widget=DATE_INPUT, label="Until (inclusive)")
 
     def clean(self):
         data = super().clean()
@@ -238,6 +253,6 @@ class MetricsPeriodForm(forms.Form):
 
 
 class SeverityPolicyForm(forms.Form):
-    detect_minutes = forms.IntegerField(label="Detect (minutes)")
-    respond_minutes = forms.IntegerField(label="Respond (minutes)")
-    resolve_minutes = forms.IntegerField(label="Resolve (minutes)")
+    detect_minutes = forms.IntegerField(label="Detect (minutes)", min_value=0, max_value=MAX_SLA_MINUTES)
+    respond_minutes = forms.IntegerField(label="Respond (minutes)", min_value=0, max_value=MAX_SLA_MINUTES)
+    resolve_minutes = forms.IntegerField(label="Resolve (minutes)", min_value=0, max_value=MAX_SLA_MINUTES)

@@ -37,6 +37,7 @@ def incident_list(request):
         request,
         template or "portal/incidents/list.html",
         {"form": form, "incidents": incidents, "query": request.GET.urlencode()},
+        status=400 if form.is_bound and not form.is_valid() else 200,
     )
 
 

@@ -11,14 +11,16 @@ from django import forms
 from django.utils import timezone
 
 from opsportal.changes.lifecycle import MaintenanceStatus
+from opsportal.core.fields import BodyFormField, InstantFormField, LineFormField
+from opsportal.core.text import BODY_MAX, TITLE_MAX
 from opsportal.portal.forms import PanelForm
 from statuspage.models import Component
 
 UTC_HELP = "UTC, not your local time."
 
 
-class UTCDateTimeField(forms.DateTimeField):
-    """A datetime-local input read and written in UTC."""
+class UTCDateTimeField(InstantFormField):
+    """A datetime-local input read and written in UTC, within the years opsportal accepts."""
 
     widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -41,11 +43,11 @@ class ComponentChoiceField(forms.ModelMultipleChoiceField):
 
 
 class ScheduleForm(forms.Form):
-    title = forms.CharField(max_length=200, help_text="Shown on the public status page.")
-    body = forms.CharField(
+    title = LineFormField(max_length=TITLE_MAX, help_text="Shown on the public status page.")
+    body = BodyFormField(
         widget=forms.Textarea(attrs={"rows": 4}),
         label="What merchants should expect",
-        max_length=5000,
+        max_length=BODY_MAX,
     )
     components = ComponentChoiceField(
         queryset=Component.objects.all(),
@@ -60,10 +62,10 @@ class ScheduleForm(forms.Form):
 class TransitionForm(PanelForm):
     id_prefix = "transition"
     status = forms.ChoiceField(choices=[(s.value, s.label) for s in MaintenanceStatus])
-    body = forms.CharField(
+    body = BodyFormField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
-        max_length=5000,
+        max_length=BODY_MAX,
         label="Message (optional)",
         help_text="Leave empty for the standard wording.",
     )
@@ -71,8 +73,8 @@ class TransitionForm(PanelForm):
 
 class UpdateForm(PanelForm):
     id_prefix = "update"
-    body = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), label="Update for merchants", max_length=5000
+    body = BodyFormField(
+        widget=forms.Textarea(attrs={"rows": 3}), label="Update for merchants", max_length=BODY_MAX
     )
 
 

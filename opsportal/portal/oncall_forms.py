@@ -12,6 +12,10 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from oncall.models import TurnUnit
+from oncall.rotation import MAX_TURN_HOURS
+from opsportal.core.bounds import MAX_POSITION
+from opsportal.core.fields import DateFormField, LineFormField
+from opsportal.core.text import NAME_MAX, TITLE_MAX
 from opsportal.portal.forms import PanelForm
 from opsportal.portal.maintenance_forms import UTCDateTimeField
 
@@ -44,7 +48,7 @@ class SpanForm(PanelForm):
 class OverrideForm(SpanForm):
     id_prefix = "override"
     user = PersonField(label="Who covers")
-    reason = forms.CharField(max_length=200, required=False)
+    reason = LineFormField(max_length=TITLE_MAX, required=False)
 
     field_order = ["user", "start", "end", "reason"]
 
@@ -52,7 +56,7 @@ class OverrideForm(SpanForm):
 class SwapForm(SpanForm):
     id_prefix = "swap"
     counterpart = PersonField(label="Ask", help_text="They take the shift if they accept.")
-    reason = forms.CharField(max_length=200, required=False)
+    reason = LineFormField(max_length=TITLE_MAX, required=False)
 
     field_order = ["counterpart", "start", "end", "reason"]
 
@@ -63,26 +67,29 @@ class SwapDecisionForm(forms.Form):
 
 class LayerForm(PanelForm):
     id_prefix = "layer"
-    name = forms.CharField(max_length=100)
+    name = LineFormField(max_length=NAME_MAX)
     position = forms.IntegerField(
-        min_value=0, required=False, help_text="Higher wins where layers overlap. Empty: on top."
+        min_value=0,
+        max_value=MAX_POSITION,
+        required=False,
+        help_text="Higher wins where layers overlap. Empty: on top.",
     )
-    participants = forms.CharField(
+    participants = LineFormField(
         max_length=1000, help_text="Usernames in rotation order, separated by commas (e.g. rob, ana)."
     )
-    turn_count = forms.IntegerField(min_value=1, initial=1, label="Turn length")
+    turn_count = forms.IntegerField(min_value=1, max_value=MAX_TURN_HOURS, initial=1, label="Turn length")
     turn_unit = forms.ChoiceField(choices=TurnUnit.choices, initial=TurnUnit.WEEKS, label="Unit")
     handoff_time = forms.TimeField(
         initial=datetime.time(9, 0),
         widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
         help_text="Local time in the layer's zone.",
     )
-    start = forms.DateField(
+    start = DateFormField(
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         label="First turn on",
         help_text="Local date in the layer's zone.",
     )
-    time_zone = forms.CharField(max_length=64, initial="UTC", help_text="IANA name, e.g. Europe/Dublin.")
+    time_zone = LineFormField(max_length=64, initial="UTC", help_text="IANA name, e.g. Europe/Dublin.")
     hours_days = forms.TypedMultipleChoiceField(
         choices=WEEKDAYS,
         coerce=int,

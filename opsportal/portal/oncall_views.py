@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import BadRequest, ValidationError
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from oncall import rotation, selectors, services
 from oncall.models import Schedule
+from opsportal.core.bounds import date_param
 from opsportal.core.forms import form_apply
 from opsportal.core.roles import RESPOND
 from opsportal.portal import oncall_forms as f
@@ -39,8 +40,7 @@ class ScheduleNow:
     gaps: list[rotation.Gap]
 
 
-def _schedule_now(schedule: Schedule, now: datetime) -> ScheduleNow:
-    engine = selectors.rotation_schedule(schedule)
+def _schedule_now(schedule: Schedule, engine: rotation.Schedule, now: datetime) -> ScheduleNow:
     return ScheduleNow(
         schedule=schedule,
         on_call=rotation.on_call_at(engine, now),
@@ -53,7 +53,11 @@ def _schedule_now(schedule: Schedule, now: datetime) -> ScheduleNow:
 def oncall_board(request):
     now = timezone.now()
     schedules = list(selectors.schedules_for_engine(overrides_ending_after=now).order_by("name", "pk"))
-    answers = {schedule.pk: _schedule_now(schedule, now) for schedule in schedules}
+    answered, broken = selectors.each_schedule(
+        schedules, lambda schedule, engine: _schedule_now(schedule, engine, now)
+    )
+    answers = {row.schedule.pk: row for row in answered}
+    schedules = [schedule for schedule in schedules if schedule.pk in answers]
     # A schedule shows under every region its team has members in (as the API's region filter does).
     regions_of_team = selectors.region_codes_by_team()
     board = []
@@ -66,7 +70,13 @@ def oncall_board(request):
     return render(
         request,
         "portal/oncall/board.html",
-        {"now": now, "board": board, "elsewhere": elsewhere, "horizon_days": GAP_HORIZON.days},
+        {
+            "now": now,
+            "board": board,
+            "elsewhere": elsewhere,
+            "horizon_days": GAP_HORIZON.days,
+            "broken": broken,
+        },
     )
 
 
@@ -77,9 +87,10 @@ def _period(request) -> tuple[str, date, date]:
     """(view, first day, day after the last) from ?view=week|month&start=YYYY-MM-DD, in UTC days."""
     view = "month" if request.GET.get("view") == "month" else "week"
     try:
-        anchor = date.fromisoformat(request.GET.get("start", ""))
-    except ValueError:
-        anchor = timezone.now().astimezone(UTC).date()
+        anchor = date_param(request.GET.get("start"))
+    except ValueError as exc:
+        raise BadRequest(str(exc)) from None
+    anchor = anchor or timezone.now().astimezone(UTC).date()
     if view == "month":
         first = anchor.replace(day=1)
         return view, first, first + timedelta(days=calendar.monthrange(first.year, first.month)[1])
@@ -143,8 +154,13 @@ def _fairness(engine: rotation.Schedule, first: date, last: date) -> rotation.Fa
 
 def _detail_context(request, slug: str, **forms) -> dict:
     schedule = selectors.schedule_detail(slug)
-    engine = selectors.rotation_schedule(schedule)
     view, first, last = _period(request)
+    # A schedule whose rows the engine cannot read still shows its layers and forms (to fix it), with the problem.
+    answers, broken = selectors.each_schedule(
+        [schedule],
+        lambda _, engine: (_timeline(schedule, engine, first, last), _fairness(engine, first, last)),
+    )
+    days, fairness = answers[0] if answers else ([], None)
     previous = first - timedelta(days=7) if view == "week" else (first - DAY).replace(day=1)
     swaps = list(selectors.pending_swaps_of(schedule))
     context = {
@@ -155,8 +171,9 @@ def _detail_context(request, slug: str, **forms) -> dict:
         "last": last - DAY,
         "previous": previous,
         "following": last,
-        "days": _timeline(schedule, engine, first, last),
-        "fairness": _fairness(engine, first, last),
+        "days": days,
+        "fairness": fairness,
+        "broken": broken,
         "ical_url": request.build_absolute_uri(
             reverse("oncall_schedule_ics", kwargs={"slug": schedule.slug, "token": schedule.ical_token})
         ),

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from opsportal.core.inputs import valid_input
+from opsportal.core.serializer_fields import LineSerializerField
 from statuspage import subscriptions
 from statuspage.models import SubscriberChannel
 from statuspage.subscriber_selectors import (
@@ -57,7 +58,7 @@ class SubscriberCreateInput(serializers.Serializer):
         queryset=subscribable_components(), many=True, required=False, default=list
     )
     channel = serializers.ChoiceField(choices=SubscriberChannel.choices)
-    address = serializers.CharField(max_length=500)
+    address = LineSerializerField(max_length=500)
 
 
 class SubscriberListView(generics.GenericAPIView):

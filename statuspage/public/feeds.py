@@ -7,9 +7,11 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.template.defaultfilters import linebreaksbr
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
 from opsportal.changes.lifecycle import MaintenanceStatus
+from opsportal.core.text import one_line, xml_safe
 from opsportal.incidents.selectors import public_incidents
 from statuspage.public.api_v2_views import public_cors_view
 from statuspage.selectors import maintenance_windows_recent
@@ -92,10 +94,13 @@ class HistoryRssFeed(Feed):
         return history_entries()
 
     def item_title(self, item: HistoryEntry) -> str:
-        return item.title
+        # Rows stored before the input rules may hold control characters; XML cannot carry them at all.
+        return one_line(item.title)
 
     def item_description(self, item: HistoryEntry) -> str:
-        return item.description
+        # RSS descriptions and Atom summaries are HTML to feed readers: the body goes in as escaped text
+        # (line breaks kept), so "<b>" in an update reads as "<b>", not as markup.
+        return linebreaksbr(xml_safe(item.description), autoescape=True)
 
     def item_link(self, item: HistoryEntry) -> str:
         return item.link

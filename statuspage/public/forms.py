@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from django import forms
 
+from opsportal.core.fields import LineFormField
+from opsportal.core.text import LINE_MAX, TITLE_MAX
 from statuspage.models import SubscriberChannel
 from statuspage.subscriber_selectors import subscribable_components
 
@@ -18,8 +20,8 @@ class SubscribeForm(forms.Form):
     channel = forms.ChoiceField(
         choices=SubscriberChannel.choices, initial=SubscriberChannel.EMAIL, label="How to reach you"
     )
-    address = forms.CharField(
-        max_length=500,
+    address = LineFormField(
+        max_length=LINE_MAX,
         label="Email address, phone number (+14165550100) or webhook URL",
         error_messages={"required": "Enter where we should send updates."},
     )
@@ -30,7 +32,7 @@ class SubscribeForm(forms.Form):
         label="Components (choose none to hear about everything)",
     )
     # A honeypot: hidden from people, filled in by naive bots. Anything here and we quietly save nothing.
-    website = forms.CharField(required=False, label="Leave this empty")
+    website = LineFormField(max_length=TITLE_MAX, required=False, label="Leave this empty")
 
     def honeypot_filled(self) -> bool:
         return bool(self.data.get("website", "").strip())

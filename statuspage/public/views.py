@@ -3,12 +3,14 @@ public selectors only: no internal field can leak."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
+from django.core.exceptions import BadRequest
 from django.http import Http404
 from django.shortcuts import render
 from django.utils import timezone
 
+from opsportal.core.bounds import date_param
 from opsportal.incidents.lifecycle import public_status
 from opsportal.incidents.selectors import public_active_incidents, public_incident
 from statuspage.public.cache import cached_public_response
@@ -90,9 +92,10 @@ def maintenance_page(request, window_id: int):
 def history(request):
     raw = request.GET.get("before", "")
     try:
-        before = date.fromisoformat(raw + "-01") if raw else None
+        before = date_param(f"{raw}-01" if raw else None)
     except ValueError:
-        before = None
+        # A month we cannot mean (year 9999, "abc"): a clear 400, never a page computed from nonsense.
+        raise BadRequest("Give the month as YYYY-MM.") from None
     name = f"history:{before.isoformat() if before else 'latest'}"
 
     def render_page():

@@ -150,7 +150,7 @@ def test_a_published_postmortem_is_announced_once(rob, irene, checkout, audience
     assert message.deliveries.count() == 3
 
 
-def test_texts_fit_two_segments_and_link_to_the_incident(rob, checkout, audience):
+def test_texts_fit_two_segments_and_link_to_the_incident_and_to_stopping(rob, checkout, audience):
     from opsportal.notifications.transports.sms import sms_text
 
     incident = incidents.incident_declare(
@@ -163,6 +163,8 @@ def test_texts_fit_two_segments_and_link_to_the_incident(rob, checkout, audience
         body="On it.",
         component_statuses=[(checkout, "major_outage")],
     )
-    text = sms_text(Delivery.objects.get(channel="sms"))
+    delivery = Delivery.objects.get(channel="sms")
+    text = sms_text(delivery)
     assert len(text) <= 306
-    assert text.endswith(f"/incidents/{incident.pk}/")
+    assert f"/incidents/{incident.pk}/ Manage/stop: " in text
+    assert text.endswith(delivery.context["manage_url"])

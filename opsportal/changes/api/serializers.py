@@ -9,6 +9,8 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from opsportal.changes.lifecycle import MaintenanceStatus
+from opsportal.core.serializer_fields import BodySerializerField, InstantInRangeField, LineSerializerField
+from opsportal.core.text import BODY_MAX, TITLE_MAX
 from statuspage.models import Component
 
 STATUS_CHOICES = [s.value for s in MaintenanceStatus]
@@ -21,8 +23,8 @@ class MaintenanceFilterInput(serializers.Serializer):
 
 
 class MaintenanceScheduleInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
-    body = serializers.CharField(max_length=5000, help_text="What merchants should expect")
+    title = LineSerializerField(max_length=TITLE_MAX)
+    body = BodySerializerField(max_length=BODY_MAX, help_text="What merchants should expect")
     components = serializers.PrimaryKeyRelatedField(
         queryset=Component.objects.all(),
         many=True,
@@ -30,24 +32,24 @@ class MaintenanceScheduleInput(serializers.Serializer):
         default=list,
         help_text="Component ids; they show as under maintenance while the window runs",
     )
-    scheduled_for = serializers.DateTimeField(help_text="ISO 8601; without an offset it is read as UTC")
-    scheduled_until = serializers.DateTimeField(help_text="ISO 8601; without an offset it is read as UTC")
+    scheduled_for = InstantInRangeField(help_text="ISO 8601; without an offset it is read as UTC")
+    scheduled_until = InstantInRangeField(help_text="ISO 8601; without an offset it is read as UTC")
 
 
 class MaintenanceTransitionInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUS_CHOICES)
-    body = serializers.CharField(
-        max_length=5000, required=False, allow_blank=True, default="", help_text="Empty: standard wording"
+    body = BodySerializerField(
+        max_length=BODY_MAX, required=False, allow_blank=True, default="", help_text="Empty: standard wording"
     )
 
 
 class MaintenanceUpdateInput(serializers.Serializer):
-    body = serializers.CharField(max_length=5000)
+    body = BodySerializerField(max_length=BODY_MAX)
 
 
 class MaintenanceRescheduleInput(serializers.Serializer):
-    scheduled_for = serializers.DateTimeField()
-    scheduled_until = serializers.DateTimeField()
+    scheduled_for = InstantInRangeField()
+    scheduled_until = InstantInRangeField()
 
 
 # Outputs

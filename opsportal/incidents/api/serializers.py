@@ -11,6 +11,14 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from oncall.models import Team
+from opsportal.core.bounds import MAX_ID
+from opsportal.core.serializer_fields import (
+    BodySerializerField,
+    DateInRangeField,
+    InstantInRangeField,
+    LineSerializerField,
+)
+from opsportal.core.text import BODY_MAX, DOCUMENT_MAX, LINE_MAX, NOTE_MAX, TITLE_MAX
 from opsportal.incidents.lifecycle import PUBLIC_STATUSES, IncidentStatus, public_status
 from opsportal.incidents.models import Incident, IncidentRole, Postmortem, Severity
 from opsportal.incidents.postmortems import EDITABLE_FIELDS
@@ -33,11 +41,15 @@ def _username_field(**kwargs) -> serializers.SlugRelatedField:
 class IncidentFilterInput(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.values, required=False)
     status = serializers.ChoiceField(choices=STATUS_CHOICES, required=False)
-    team = serializers.IntegerField(min_value=1, required=False, help_text="Team id")
-    component = serializers.IntegerField(min_value=1, required=False, help_text="Component id")
-    since = serializers.DateField(required=False, help_text="Started on or after this day (UTC)")
-    until = serializers.DateField(required=False, help_text="Started on or before this day (UTC)")
-    q = serializers.CharField(required=False, allow_blank=True, help_text="Search titles, summary, INC-n")
+    team = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False, help_text="Team id")
+    component = serializers.IntegerField(
+        min_value=1, max_value=MAX_ID, required=False, help_text="Component id"
+    )
+    since = DateInRangeField(required=False, help_text="Started on or after this day (UTC)")
+    until = DateInRangeField(required=False, help_text="Started on or before this day (UTC)")
+    q = LineSerializerField(
+        max_length=TITLE_MAX, required=False, allow_blank=True, help_text="Search titles, summary, INC-n"
+    )
 
     def validate(self, attrs):
         since, until = attrs.get("since"), attrs.get("until")
@@ -52,27 +64,27 @@ class ComponentImpactInput(serializers.Serializer):
 
 
 class IncidentDeclareInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = LineSerializerField(max_length=TITLE_MAX)
     severity = serializers.ChoiceField(choices=Severity.values)
-    public_title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    public_title = LineSerializerField(max_length=TITLE_MAX, required=False, allow_blank=True, default="")
+    summary = BodySerializerField(max_length=NOTE_MAX, required=False, allow_blank=True, default="")
     team = serializers.PrimaryKeyRelatedField(
         queryset=Team.objects.all(), required=False, allow_null=True, default=None
     )
-    started_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-    detected_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    started_at = InstantInRangeField(required=False, allow_null=True, default=None)
+    detected_at = InstantInRangeField(required=False, allow_null=True, default=None)
     components = ComponentImpactInput(many=True, required=False, default=list)
     commander = _username_field(required=False, allow_null=True, default=None)
 
 
 class TransitionInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=STATUS_CHOICES)
-    note = serializers.CharField(required=False, allow_blank=True, default="")
+    note = LineSerializerField(max_length=LINE_MAX, required=False, allow_blank=True, default="")
 
 
 class SeverityInput(serializers.Serializer):
     severity = serializers.ChoiceField(choices=Severity.values)
-    reason = serializers.CharField(required=False, allow_blank=True, default="")
+    reason = LineSerializerField(max_length=LINE_MAX, required=False, allow_blank=True, default="")
 
 
 class RoleAssignInput(serializers.Serializer):
@@ -96,7 +108,7 @@ class ComponentSetInput(serializers.Serializer):
 
 
 class NoteInput(serializers.Serializer):
-    body = serializers.CharField()
+    body = BodySerializerField(max_length=NOTE_MAX)
     pinned = serializers.BooleanField(required=False, default=False)
 
 
@@ -107,7 +119,7 @@ class ComponentStatusInput(serializers.Serializer):
 
 class PublicUpdateInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=PUBLIC_UPDATE_STATUSES)
-    body = serializers.CharField()
+    body = BodySerializerField(max_length=BODY_MAX)
     components = ComponentStatusInput(many=True, required=False, default=list)
 
 
@@ -118,13 +130,13 @@ class MergeInput(serializers.Serializer):
 
 
 class PostmortemEditInput(serializers.Serializer):
-    summary = serializers.CharField(required=False, allow_blank=True)
-    customer_impact = serializers.CharField(required=False, allow_blank=True)
-    timeline = serializers.CharField(required=False, allow_blank=True)
-    root_cause = serializers.CharField(required=False, allow_blank=True)
-    went_well = serializers.CharField(required=False, allow_blank=True)
-    went_badly = serializers.CharField(required=False, allow_blank=True)
-    public_summary = serializers.CharField(required=False, allow_blank=True)
+    summary = BodySerializerField(max_length=DOCUMENT_MAX, required=False, allow_blank=True)
+    customer_impact = BodySerializerField(max_length=DOCUMENT_MAX, required=False, allow_blank=True)
+    timeline = BodySerializerField(max_length=DOCUMENT_MAX, required=False, allow_blank=True)
+    root_cause = BodySerializerField(max_length=DOCUMENT_MAX, required=False, allow_blank=True)
+    went_well = BodySerializerField(max_length=DOCUMENT_MAX, required=False, allow_blank=True)
+    went_badly = BodySerializerField(max_length=DOCUMENT_MAX, required=False, allow_blank=True)
+    public_summary = BodySerializerField(max_length=DOCUMENT_MAX, required=False, allow_blank=True)
 
     def validate(self, attrs):
         if not attrs:
@@ -137,9 +149,9 @@ class PostmortemTransitionInput(serializers.Serializer):
 
 
 class ActionItemInput(serializers.Serializer):
-    title = serializers.CharField(max_length=200)
+    title = LineSerializerField(max_length=TITLE_MAX)
     owner = _username_field(required=False, allow_null=True, default=None)
-    due_date = serializers.DateField(required=False, allow_null=True, default=None)
+    due_date = DateInRangeField(required=False, allow_null=True, default=None)
 
 
 # Outputs

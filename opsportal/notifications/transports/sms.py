@@ -27,6 +27,9 @@ GSM7_EXTENDED = set("^{}\\[~]|€\f")
 # Two concatenated segments: 2 × 153 septets in GSM-7, 2 × 67 UTF-16 code units in UCS-2.
 GSM7_LIMIT = 306
 UCS2_LIMIT = 134
+MANAGE_LABEL = "Manage/stop:"
+# Fewer characters of the message than this and a second link is not worth its room.
+MIN_SMS_WORDS = 40
 
 
 def _is_gsm7(text: str) -> bool:
@@ -62,8 +65,18 @@ def sms_text(delivery) -> str:
     message = delivery.message
     base = (message.payload or {}).get("sms") or message.text_body or message.subject
     # A recipient's own link (a confirmation) wins; otherwise the message's page, so every text links somewhere.
-    link = (delivery.context or {}).get("short_url") or (message.payload or {}).get("link", "")
-    return sms_fit(base, short_url=link)
+    short_url = (delivery.context or {}).get("short_url")
+    link = short_url or (message.payload or {}).get("link", "")
+    manage_url = (delivery.context or {}).get("manage_url") or ""
+    if not manage_url or short_url:  # a confirmation: nothing more is sent unless they follow its link
+        return sms_fit(base, short_url=link)
+    # Every text to a subscriber says where to stop it. When two links leave too little room for the words
+    # (a UCS-2 text has 134 characters), the manage link alone stays.
+    both = f"{link} {MANAGE_LABEL} {manage_url}" if link else f"{MANAGE_LABEL} {manage_url}"
+    text = sms_fit(base, short_url=both)
+    if len(text) - len(both) >= MIN_SMS_WORDS:
+        return text
+    return sms_fit(base, short_url=f"{MANAGE_LABEL} {manage_url}")
 
 
 class SmsProvider:

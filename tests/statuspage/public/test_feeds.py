@@ -73,7 +73,8 @@ def test_feeds_rss_is_rss_2_with_one_item_per_public_update(client, history, set
     incident, window = history["incident"], history["window"]
     by_title = {item.findtext("title"): item for item in items}
     investigating = by_title["Checkout errors & timeouts — Investigating"]
-    assert investigating.findtext("description") == "We are looking into <checkout> errors."
+    # Escaped text: feed readers treat a description as HTML, so "<checkout>" must arrive as the characters.
+    assert investigating.findtext("description") == "We are looking into &lt;checkout&gt; errors."
     assert investigating.findtext("link") == f"{settings.PUBLIC_URL}/incidents/{incident.pk}/"
     assert investigating.find("guid").get("isPermaLink") == "false"
     assert parsedate_to_datetime(investigating.findtext("pubDate")).tzinfo is not None

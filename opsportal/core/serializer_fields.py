@@ -1,0 +1,45 @@
+"""The rules of opsportal.core.text and opsportal.core.bounds as DRF serializer fields, for every API input that
+takes text, a date or an instant."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from opsportal.core.fields import validate_date_in_range, validate_instant_in_range
+from opsportal.core.text import normalise_newlines, validate_body, validate_line
+
+
+class LineSerializerField(serializers.CharField):
+    """One line of text with a maximum length (required)."""
+
+    def __init__(self, *, max_length: int, **kwargs):
+        super().__init__(max_length=max_length, **kwargs)
+        self.validators.append(validate_line)
+
+
+class BodySerializerField(serializers.CharField):
+    """Multi-line text with a maximum length (required); CRLF is stored as LF."""
+
+    def __init__(self, *, max_length: int, **kwargs):
+        super().__init__(max_length=max_length, **kwargs)
+        self.validators.append(validate_body)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        return normalise_newlines(value)
+
+
+class DateInRangeField(serializers.DateField):
+    """A date within the years opsportal accepts (opsportal.core.bounds)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_date_in_range)
+
+
+class InstantInRangeField(serializers.DateTimeField):
+    """A date and time within the years opsportal accepts (opsportal.core.bounds)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators.append(validate_instant_in_range)
