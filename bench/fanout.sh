@@ -28,7 +28,7 @@ export DEBUG=0 SECRET_KEY=bench-$RANDOM$RANDOM ALLOWED_HOSTS=127.0.0.1 SECURE_SS
        DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" REDIS_URL="redis://127.0.0.1:6379/10" \
        EMAIL_HOST=127.0.0.1 EMAIL_PORT=$SMTP_PORT \
        SMS_API_BASE_URL="http://127.0.0.1:$SMS_PORT" SMS_ACCOUNT_SID=ACbench SMS_AUTH_TOKEN=token SMS_FROM=+15550000000 \
-       WEBHOOKS_ALLOW_PRIVATE=1 PUBLIC_URL=https://status.example.com
+       WEBHOOKS_ALLOW_PRIVATE=1 PUBLIC_URL=https://status.example.com OPSPORTAL_MODE=production
 psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
 redis-cli -n 10 flushdb >/dev/null
 $BIN/python manage.py migrate -v0

@@ -10,7 +10,8 @@ WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 export DEBUG=0 SECRET_KEY=bench-only-$(date +%s%N) ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 \
-       OPSPORTAL_VAR_DIR="$WORK" STATIC_ROOT="$WORK/static" LOG_LEVEL=WARNING
+       OPSPORTAL_VAR_DIR="$WORK" STATIC_ROOT="$WORK/static" LOG_LEVEL=WARNING \
+       OPSPORTAL_MODE=embedded PUBLIC_URL=http://127.0.0.1 NOTIFICATIONS_CONSOLE=1
 unset REDIS_URL DATABASE_URL
 $BIN/python manage.py migrate -v0
 $BIN/python manage.py load_demo --allow-production >/dev/null

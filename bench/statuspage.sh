@@ -14,7 +14,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; nginx -s stop -c "$WORK/nginx.conf" 2
 
 export DEBUG=0 SECRET_KEY=bench-$RANDOM$RANDOM ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 LOG_LEVEL=WARNING \
        OPSPORTAL_VAR_DIR="$WORK" STATIC_ROOT="$WORK/static" \
-       DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" REDIS_URL="redis://127.0.0.1:6379/13"
+       DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" REDIS_URL="redis://127.0.0.1:6379/13" \
+       OPSPORTAL_MODE=production PUBLIC_URL=http://127.0.0.1 NOTIFICATIONS_CONSOLE=1
 psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
 redis-cli -n 13 flushdb >/dev/null
 $BIN/python manage.py migrate -v0

@@ -203,12 +203,11 @@ def schedules_with_person(user) -> QuerySet[Schedule]:
     return schedules_for_engine().filter(pk__in=ids).order_by("name", "pk")
 
 
-def region_codes_by_team() -> dict[int, set[str]]:
-    """Which regions each team has members in (a schedule shows under each on the now board)."""
-    regions: dict[int, set[str]] = {}
-    for team_id, code in TeamMembership.objects.values_list("team_id", "region__code").distinct():
-        regions.setdefault(team_id, set()).add(code)
-    return regions
+def regions_of_team_members() -> dict[tuple[int, str], Region]:
+    """Each member's region by (team id, username): the region that holds a team's schedule while that member
+    is on call for it (the now board's "which region holds it")."""
+    memberships = TeamMembership.objects.select_related("user", "region")
+    return {(m.team_id, m.user.username): m.region for m in memberships}
 
 
 def time_zones_of(usernames) -> dict[str, str]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -26,6 +25,7 @@ from opsportal.core.bounds import DATE_RANGE_TEXT, date_in_range, instant_in_ran
 from opsportal.core.exceptions import Conflict
 from opsportal.core.roles import RESPOND
 from opsportal.core.services import audit_record, require_permission, user_or_none
+from opsportal.core.time_zones import is_iana_time_zone
 
 # An override or swap longer than a year is a typo, not a plan.
 MAX_COVER = timedelta(days=366)
@@ -42,9 +42,7 @@ LAYER_FIELDS = (
 
 
 def _check_zone(field: str, value: str) -> None:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError):
+    if not is_iana_time_zone(value):
         raise ValidationError(
             {field: f"{value!r} is not an IANA time zone name (e.g. Europe/Dublin)."}
         ) from None

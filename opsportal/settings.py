@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
+from csp.constants import NONE as CSP_NONE
+from csp.constants import SELF as CSP_SELF
 from django.core.exceptions import ImproperlyConfigured
 
 from opsportal.core.env import (
@@ -15,6 +18,8 @@ from opsportal.core.env import (
     env_str,
     sqlite_database,
 )
+from opsportal.core.startup import notification_providers_check, public_url, running_mode
+from opsportal.core.time_zones import is_iana_time_zone
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("OPSPORTAL_VAR_DIR", str(BASE_DIR / "var")))
@@ -23,15 +28,24 @@ DEBUG = env_bool("DEBUG", False)
 DATABASE_URL = env_str("DATABASE_URL")
 REDIS_URL = env_str("REDIS_URL")
 PORT = env_int("PORT", 8000)
-PUBLIC_URL = env_str("PUBLIC_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
+
+# --- Production fails closed: the running mode, the public address and the notification providers are
+# stated, never guessed (see opsportal.core.startup; a wrong or missing one refuses to start).
+RUNNING_MODE = running_mode(
+    stated=env_str("OPSPORTAL_MODE"), debug=DEBUG, database_url=DATABASE_URL, redis_url=REDIS_URL
+)
+PUBLIC_URL = public_url(env_str("PUBLIC_URL"), debug=DEBUG, port=PORT)
+# --- end of the fail-closed block (notification providers are checked after the mail and SMS settings)
 # The public status page as its Statuspage-compatible JSON describes it (page.id, page.name, page.time_zone).
 STATUSPAGE_NAME = env_str("STATUSPAGE_NAME", "Platform status")
 STATUSPAGE_ID = env_str("STATUSPAGE_ID", "opsportal")
 STATUSPAGE_TIME_ZONE = env_str("STATUSPAGE_TIME_ZONE", "Etc/UTC")
+if not is_iana_time_zone(STATUSPAGE_TIME_ZONE):
+    raise ImproperlyConfigured(
+        f"STATUSPAGE_TIME_ZONE must be an IANA time zone name, got {STATUSPAGE_TIME_ZONE!r}."
+    )
 # When set, every public change re-exports the status page as static files here (see export_statuspage).
 STATUSPAGE_EXPORT_DIR = env_str("STATUSPAGE_EXPORT_DIR")
-# "embedded": one process does HTTP, WebSockets and background work. "production": Celery + Redis.
-RUNNING_MODE = "production" if REDIS_URL else "embedded"
 
 
 def _secret_key() -> str:
@@ -66,7 +80,8 @@ CSRF_TRUSTED_ORIGINS = env_list(
 
 INSTALLED_APPS = [
     "daphne",
-    "django.contrib.admin",
+    # No django.contrib.admin: the portal is the one place staff change things, through the services that
+    # check roles and write the audit log; an admin site would be a second door around both.
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -77,6 +92,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_htmx",
     "channels",
+    "axes",
     "opsportal.core",
     "opsportal.notifications",
     "statuspage",
@@ -93,6 +109,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "opsportal.core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so static files carry the policy too: every response has one.
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -101,6 +119,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "opsportal.urls"
@@ -130,7 +150,7 @@ else:
     DATABASES = {"default": sqlite_database(str(VAR_DIR / "opsportal.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-if REDIS_URL:
+if RUNNING_MODE == "production":
     CACHES = {
         "default": {
             "BACKEND": "opsportal.core.redis_cache.PooledRedisCache",
@@ -162,6 +182,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sign-in attempts are counted per username and per client address by django-axes; past the limit that
+# username (or address) waits out the cool-off, whatever password it tries. The address comes from
+# opsportal.core.client_address, which trusts exactly TRUSTED_PROXY_COUNT proxies (0: none, REMOTE_ADDR).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one reaching the limit locks
+AXES_CLIENT_IP_CALLABLE = "opsportal.core.client_address.client_ip_or_none"
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "portal/login_locked.html"
+AXES_VERBOSE = False
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
@@ -209,6 +244,20 @@ SMS_ACCOUNT_SID = env_str("SMS_ACCOUNT_SID")
 SMS_AUTH_TOKEN = env_str("SMS_AUTH_TOKEN")
 SMS_FROM = env_str("SMS_FROM")
 SMS_TIMEOUT = env_int("SMS_TIMEOUT", 10)
+# Printing messages instead of sending them is a development convenience; with DEBUG off it must be asked for
+# (and is logged at start), and without it a missing SMTP server or SMS provider refuses to start.
+NOTIFICATIONS_CONSOLE = env_bool("NOTIFICATIONS_CONSOLE", DEBUG)
+notification_providers_check(
+    debug=DEBUG,
+    console=NOTIFICATIONS_CONSOLE,
+    email_backend=EMAIL_BACKEND,
+    sms={
+        "SMS_API_BASE_URL": SMS_API_BASE_URL,
+        "SMS_ACCOUNT_SID": SMS_ACCOUNT_SID,
+        "SMS_AUTH_TOKEN": SMS_AUTH_TOKEN,
+        "SMS_FROM": SMS_FROM,
+    },
+)
 
 # Security. Production defaults are strict; a TLS-terminating proxy sets X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -223,6 +272,24 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# --- Content-Security-Policy (django-csp) on every response. We serve no third-party script and no inline
+# script or style (htmx's own indicator styles are off; its rules live in opsportal.css), so it can be strict.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [CSP_NONE],
+        "script-src": [CSP_SELF],
+        "style-src": [CSP_SELF],
+        "img-src": [CSP_SELF, "data:"],
+        "font-src": [CSP_SELF],
+        "connect-src": [CSP_SELF],  # CSP3: 'self' covers this origin's ws:// and wss:// too
+        "manifest-src": [CSP_SELF],
+        "form-action": [CSP_SELF],
+        "frame-ancestors": [CSP_NONE],
+        "base-uri": [CSP_NONE],
+        "object-src": [CSP_NONE],
+    }
+}
+# --- end of Content-Security-Policy
 # HSTS preload is a commitment for the whole domain that only its owner can make: opt in with
 # SECURE_HSTS_PRELOAD=1; until then the deploy check's reminder (W021) is expected, not a fault.
 SILENCED_SYSTEM_CHECKS = env_list("SILENCED_SYSTEM_CHECKS", [] if SECURE_HSTS_PRELOAD else ["security.W021"])
@@ -248,6 +315,8 @@ PERIODIC_TASKS = {
     "oncall-handoff-reminders": ("oncall.tasks.send_handoff_reminders", 60.0),
 }
 
+# Request bodies past this are refused: 413 under /api/ (the API's JSON parser applies it too), 400 elsewhere.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 2_621_440)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["opsportal.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["opsportal.api.permissions.HasTokenScope"],
@@ -255,19 +324,22 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "opsportal.api.pagination.StandardPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["opsportal.api.parsers.BoundedJSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["opsportal.core.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "opsportal.core.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "opsportal.api.schema.ProblemAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 # Delivery tasks started when a message commits: one per worker slot lets a big fan-out use every worker.
-NOTIFICATION_DELIVERY_TASKS = env_int("NOTIFICATION_DELIVERY_TASKS", 4 if REDIS_URL else 1)
+NOTIFICATION_DELIVERY_TASKS = env_int("NOTIFICATION_DELIVERY_TASKS", 4 if RUNNING_MODE == "production" else 1)
 # Who hears about addresses that bounce hard (notifications knows no other app; the status page quarantines).
 NOTIFICATIONS_ON_HARD_BOUNCE = "statuspage.subscriptions.subscribers_quarantine_bounced"
 # Who hears about every delivery that ended dead (the status page disables webhooks that keep failing).
 NOTIFICATIONS_ON_DELIVERY_DEAD = "statuspage.subscriptions.subscribers_disable_failing_webhooks"
-# Webhooks to private/loopback addresses are refused (SSRF) unless this is on: tests and local demos only.
-WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", DEBUG and not REDIS_URL)
+# Outbound requests (webhooks, the SMS provider) to non-public addresses are refused (SSRF) unless this is on:
+# a development allowance for tests and local demos (logged at start when DEBUG is off).
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", DEBUG and RUNNING_MODE == "embedded")
+# Networks outbound requests may reach although they are not public (an internal receiver you vouch for).
+OUTBOUND_ALLOWED_NETWORKS = env_list("OUTBOUND_ALLOWED_NETWORKS", [])
 # Requests per minute for one API token unless the token says otherwise.
 API_TOKEN_RATE_PER_MINUTE = env_int("API_TOKEN_RATE_PER_MINUTE", 600)
 

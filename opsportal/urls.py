@@ -1,6 +1,5 @@
 """Three doors: / (public status page), /portal/ (staff), /api/ (partners and machines)."""
 
-from django.contrib import admin
 from django.urls import include, path, re_path
 
 from oncall import ical as oncall_ical
@@ -53,7 +52,6 @@ urlpatterns = [
     path("portal/", include("opsportal.portal.urls")),
     path("api/v1/", include("opsportal.api.urls")),
     path("api/v2/", include(api_v2)),
-    path("django-admin/", admin.site.urls),
     # "/api" itself too: otherwise APPEND_SLASH would redirect it (and fail on a POST) instead of answering.
     re_path(r"^api(?:/|$)", api_not_found),
 ]

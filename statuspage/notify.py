@@ -12,6 +12,7 @@ from opsportal.notifications.services import notification_enqueue
 from statuspage import payloads
 from statuspage.selectors import public_component_ids
 from statuspage.subscriptions import subscriber_recipients, subscribers_for_components
+from statuspage.words import status_words
 
 SUBJECT_MAX = 300  # Message.subject
 
@@ -62,14 +63,14 @@ def notify_incident_update(*, incident, update) -> None:
         | {a.component_id for a in public.affected_components.all()}
     )
     link = f"{settings.PUBLIC_URL}/incidents/{incident.pk}/"
-    subject = f"[{update.status.capitalize()}] {incident.public_title}"
+    subject = f"[{status_words(update.status)}] {incident.public_title}"
     _enqueue(
         kind="incident_update",
         dedupe_key=f"incident-update:{update.pk}",
         subject=subject,
         context={
             "title": incident.public_title,
-            "status": update.status,
+            "status": status_words(update.status),
             "body": update.body,
             "link": link,
             "components": [c["name"] for c in update.component_statuses],
@@ -115,15 +116,8 @@ def notify_component_status(*, component, change) -> None:
 def notify_maintenance(*, window, event: str, update=None) -> None:
     """event: scheduled, reminder, started (in_progress), verifying, completed, cancelled."""
     link = f"{settings.PUBLIC_URL}/maintenance/{window.pk}/"
-    words = {
-        "scheduled": "Scheduled",
-        "reminder": "Starting soon",
-        "in_progress": "In progress",
-        "verifying": "Verifying",
-        "completed": "Completed",
-        "cancelled": "Cancelled",
-    }
-    subject = f"[{words.get(event, event)}] {window.title}"
+    label = "Starting soon" if event == "reminder" else status_words(event)
+    subject = f"[{label}] {window.title}"
     components = list(window.components.all())
     _enqueue(
         kind=f"maintenance_{event}",
@@ -131,7 +125,7 @@ def notify_maintenance(*, window, event: str, update=None) -> None:
         subject=subject,
         context={
             "title": window.title,
-            "status": words.get(event, event),
+            "status": label,
             "body": update.body if update else window.body,
             "link": link,
             "components": [c.name for c in components],
@@ -144,7 +138,7 @@ def notify_maintenance(*, window, event: str, update=None) -> None:
 
 def notify_postmortem_published(*, incident, postmortem) -> None:
     link = f"{settings.PUBLIC_URL}/incidents/{incident.pk}/"
-    subject = f"[Postmortem] {incident.public_title}"
+    subject = f"[{status_words('postmortem')}] {incident.public_title}"
     component_ids = list(incident.affected_components.values_list("component_id", flat=True))
     _enqueue(
         kind="postmortem_published",
@@ -152,7 +146,7 @@ def notify_postmortem_published(*, incident, postmortem) -> None:
         subject=subject,
         context={
             "title": incident.public_title,
-            "status": "Postmortem",
+            "status": status_words("postmortem"),
             "body": postmortem.public_summary,
             "link": link,
             "components": [],

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from opsportal.changes.lifecycle import ACTIVE as MAINTENANCE_ACTIVE
-from opsportal.incidents.lifecycle import public_status
+from opsportal.incidents.lifecycle import PUBLIC_OVER, IncidentStatus, public_status
 from opsportal.incidents.selectors import public_active_incidents
 from statuspage.indicator import incident_impact, overall_indicator
 from statuspage.selectors import maintenance_windows_in, public_components
@@ -96,8 +96,8 @@ def incident_object(incident, *, public_component_ids: set[int]) -> dict:
     )
     updates = _newest_first(incident.public_updates.all())
     affected = [a.component for a in incident.affected_components.all() if a.component.showcase]
-    monitoring = [u.created_at for u in updates if u.status == "monitoring"]
-    resolved = status in ("resolved", "postmortem")
+    monitoring = [u.created_at for u in updates if u.status == IncidentStatus.MONITORING]
+    resolved = status in PUBLIC_OVER
     last_public = max([u.created_at for u in updates], default=incident.created_at)
     if resolved and incident.resolved_at:
         last_public = max(last_public, incident.resolved_at)

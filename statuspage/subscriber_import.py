@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from opsportal.core.forms import refusal_text
 from opsportal.core.roles import ADMINISTER
 from opsportal.core.services import audit_record, require_permission
 from statuspage.models import Component, Subscriber, SubscriberChannel
@@ -57,7 +58,7 @@ def _parse_import(text: str) -> tuple[list[tuple[int, str, str, list[int]]], Imp
             # send checks the resolved address again.
             address = subscriber_normalise_address(channel=channel, address=cell("address"), resolve=False)
         except ValidationError as exc:
-            result.errors.append((line, " ".join(exc.messages)))
+            result.errors.append((line, refusal_text(exc)))
             continue
         names = [name.strip() for name in cell("components").split(";") if name.strip()]
         unknown = [name for name in names if name.lower() not in by_name]

@@ -67,9 +67,11 @@ def subscriber_counts() -> dict:
 
 
 def partner_subscribers(owner) -> QuerySet[Subscriber]:
-    """A partner's own subscriptions; everybody else's do not exist for them."""
+    """A partner's own subscriptions; everybody else's do not exist for them. An email or SMS sign-up shows
+    once its recipient confirmed: until then, whether the address was new or already on the list stays
+    unknown to the partner."""
     return (
-        Subscriber.objects.filter(owner=owner)
+        Subscriber.objects.filter(owner=owner, confirmed_at__isnull=False)
         .prefetch_related(Prefetch("components", queryset=Component.objects.only("id").order_by("id")))
         .order_by("id")
     )

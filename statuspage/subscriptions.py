@@ -23,6 +23,7 @@ from django.utils.html import escape
 from opsportal.core.exceptions import Conflict
 from opsportal.core.roles import RESPOND
 from opsportal.core.services import SYSTEM, audit_record, user_or_none
+from opsportal.core.text import validate_line
 from opsportal.notifications.models import Delivery
 from opsportal.notifications.services import Recipient, notification_enqueue
 from opsportal.notifications.validation import normalise_email, normalise_phone, validate_webhook_url
@@ -46,6 +47,7 @@ def subscriber_normalise_address(*, channel: str, address: str, resolve: bool = 
             {"channel": f"Choose one of: {', '.join(SubscriberChannel.values)}."}, code="channel"
         )
     try:
+        validate_line(address)  # one line, no control characters: addresses end up in mail headers and URLs
         if channel == SubscriberChannel.EMAIL:
             try:
                 return normalise_email(address)
@@ -296,10 +298,43 @@ def subscriber_confirm(*, token: str) -> Subscriber:
 
 
 @transaction.atomic
+def subscriber_subscribe_for_partner(
+    *, actor, channel: str, address: str, components: Iterable[Component] = ()
+) -> Subscriber | None:
+    """An API sign-up. A webhook is the partner's own endpoint: confirmed at once (create_for_partner). An
+    email address or phone number belongs to a person, whose consent a token cannot prove: the row waits
+    for the recipient's confirmation, as a public sign-up does.
+
+    For email and SMS the caller learns nothing about whether the address was already subscribed: an
+    address already on the list is left as it is (not taken over, no message), and None comes back either
+    way, so the API answers the same."""
+    if channel == SubscriberChannel.WEBHOOK:
+        return subscriber_create_for_partner(
+            actor=actor, channel=channel, address=address, components=components
+        )
+    address = subscriber_normalise_address(channel=channel, address=address)
+    component_ids = sorted({c.pk for c in components})
+    if Subscriber.objects.filter(channel=channel, address=address, unsubscribed_at__isnull=True).exists():
+        return None
+    subscriber = Subscriber(channel=channel, address=address, owner=user_or_none(actor))
+    try:
+        with transaction.atomic():
+            subscriber.save()
+    except IntegrityError:
+        return None  # subscribed a moment ago by someone else: the same answer
+    subscriber.components.set(component_ids)
+    audit_record(
+        actor=actor, action="subscriber.subscribed", obj=subscriber, after=_state(subscriber, component_ids)
+    )
+    _enqueue_confirmation(subscriber)
+    return None
+
+
+@transaction.atomic
 def subscriber_create_for_partner(
     *, actor, channel: str, address: str, components: Iterable[Component] = ()
 ) -> Subscriber:
-    """A partner's own subscription: the token already proves who they are, so it is confirmed at once."""
+    """A partner's own webhook: the token proves the endpoint is theirs, so it is confirmed at once."""
     address = subscriber_normalise_address(channel=channel, address=address)
     component_ids = sorted({c.pk for c in components})
     subscriber = Subscriber(

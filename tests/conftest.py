@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from opsportal.api.services import api_token_create
+from opsportal.core.identity_services import api_token_create
 from opsportal.core.models import StaffProfile
 from opsportal.core.roles import Role
 from opsportal.core.services import SYSTEM, staff_set_role

@@ -13,6 +13,7 @@ from oncall.rotation import MAX_TURN_HOURS
 from opsportal.core.bounds import MAX_POSITION
 from opsportal.core.serializer_fields import DateInRangeField, InstantInRangeField, LineSerializerField
 from opsportal.core.text import NAME_MAX, TITLE_MAX
+from opsportal.core.time_zones import validate_time_zone
 
 MAX_FINAL_RANGE = timedelta(days=93)
 # A layer is covered by a handful of weekly windows; hundreds would only be a way to slow every lookup.
@@ -75,7 +76,7 @@ class ScheduleCreateInput(serializers.Serializer):
     name = LineSerializerField(max_length=NAME_MAX)
     slug = serializers.SlugField(max_length=100)
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
-    time_zone = LineSerializerField(max_length=64, default="UTC")
+    time_zone = LineSerializerField(max_length=64, default="UTC", validators=[validate_time_zone])
 
 
 class OverrideCreateInput(serializers.Serializer):
@@ -89,7 +90,9 @@ class LayerCreateInput(serializers.Serializer):
     name = LineSerializerField(max_length=NAME_MAX)
     participants = _username_field(many=True, help_text="Usernames in rotation order; one may appear twice")
     start = DateInRangeField(help_text="The first turn begins on this local date at the handoff time")
-    time_zone = LineSerializerField(max_length=64, help_text="IANA name; turns are counted in this zone")
+    time_zone = LineSerializerField(
+        max_length=64, validators=[validate_time_zone], help_text="IANA name; turns are counted in this zone"
+    )
     position = serializers.IntegerField(
         min_value=0,
         max_value=MAX_POSITION,

@@ -1,11 +1,12 @@
-"""`Authorization: Bearer <token>` for partners and machines."""
+"""`Authorization: Bearer <token>` for staff, partners and machines. Who the token speaks for, and with what
+role, is read afresh on every request (opsportal.core.identity_selectors.token_principal)."""
 
 from __future__ import annotations
 
 from rest_framework import authentication, exceptions
 
-from opsportal.api.selectors import api_token_by_plaintext
-from opsportal.api.services import api_token_touch
+from opsportal.core.identity_selectors import TokenRefused, token_principal
+from opsportal.core.identity_services import api_token_touch
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):
@@ -18,17 +19,13 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
         keyword, _, plaintext = header.partition(" ")
         if keyword.lower() != self.keyword or not plaintext.strip():
             raise exceptions.AuthenticationFailed("Use 'Authorization: Bearer <token>'.")
-        token = api_token_by_plaintext(plaintext.strip())
-        if token is None:
-            raise exceptions.AuthenticationFailed("This token is not valid.")
-        if token.revoked_at is not None:
-            raise exceptions.AuthenticationFailed("This token has been revoked.")
-        if token.is_expired:
-            raise exceptions.AuthenticationFailed("This token has expired.")
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed("The account behind this token is disabled.")
-        api_token_touch(token=token)
-        return token.user, token
+        try:
+            principal = token_principal(plaintext.strip())
+        except TokenRefused as exc:
+            raise exceptions.AuthenticationFailed(str(exc)) from None
+        api_token_touch(token=principal.token)
+        # request.auth is the principal: the token plus who it speaks for now.
+        return principal.account, principal
 
     def authenticate_header(self, request):
         return 'Bearer realm="opsportal"'

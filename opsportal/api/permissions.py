@@ -1,11 +1,12 @@
-"""Scope checks: a view names its area; reads need <area>:read, writes need <area>:write."""
+"""Who may call which endpoint: a view names its area (reads need <area>:read, writes <area>:write) and
+whether it answers with the public view (`partner_access`), the only kind partners may call. The token's
+scopes, and its holder's role as it is now, must both allow the call (Principal.refusal)."""
 
 from __future__ import annotations
 
 from rest_framework import exceptions, permissions
 
-from opsportal.api.models import ApiToken
-from opsportal.api.scopes import grants
+from opsportal.core.identity_selectors import request_principal
 
 
 def required_scope(view, method: str) -> str | None:
@@ -18,12 +19,14 @@ def required_scope(view, method: str) -> str | None:
 
 class HasTokenScope(permissions.BasePermission):
     def has_permission(self, request, view) -> bool:
-        token = request.auth
-        if not isinstance(token, ApiToken):
+        principal = request_principal(request)
+        if principal is None:
             raise exceptions.NotAuthenticated(
                 "Send 'Authorization: Bearer <token>'; create tokens in the portal."
             )
-        scope = required_scope(view, request.method)
-        if scope is not None and not grants(token.scopes, scope):
-            raise exceptions.PermissionDenied(f"This token lacks the {scope} scope.")
+        refusal = principal.refusal(
+            required_scope(view, request.method), partner_access=getattr(view, "partner_access", False)
+        )
+        if refusal is not None:
+            raise exceptions.PermissionDenied(refusal)
         return True

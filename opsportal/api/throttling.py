@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from rest_framework.throttling import SimpleRateThrottle
 
-from opsportal.api.models import ApiToken
+from opsportal.core.identity_selectors import Principal
 
 
 class TokenRateThrottle(SimpleRateThrottle):
@@ -17,14 +17,14 @@ class TokenRateThrottle(SimpleRateThrottle):
         self.num_requests = self.duration = None
 
     def get_cache_key(self, request, view):
-        if not isinstance(request.auth, ApiToken):
+        if not isinstance(request.auth, Principal):
             return None
-        return f"throttle:token:{request.auth.pk}"
+        return f"throttle:token:{request.auth.token.pk}"
 
     def allow_request(self, request, view):
-        token = request.auth
-        if not isinstance(token, ApiToken):
+        if not isinstance(request.auth, Principal):
             return True
+        token = request.auth.token
         per_minute = token.rate_limit_per_minute or settings.API_TOKEN_RATE_PER_MINUTE
         self.rate = f"{per_minute}/m"
         self.num_requests, self.duration = per_minute, 60

@@ -1,12 +1,14 @@
 """/api/v1/: every area's endpoints hang here."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from oncall.api import views as oncall_views
 from opsportal.api import views
+from opsportal.changes.api import public_views as public_maintenance_api
 from opsportal.changes.api import views as maintenance_api
 from opsportal.incidents.api import postmortem_views as postmortem_api
+from opsportal.incidents.api import public_views as public_incidents_api
 from opsportal.incidents.api import views as incidents_api
 from statuspage.api import subscribers as subscriber_api
 from statuspage.api import views as statuspage_views
@@ -20,7 +22,12 @@ class PublicSchemaView(SpectacularAPIView):
     throttle_classes = []
 
 
-class PublicDocsView(SpectacularSwaggerView):
+class PublicDocsView(SpectacularSwaggerSplitView):
+    """Swagger UI with its start-up script and styles served as files, not inline: the Content-Security-Policy
+    holds."""
+
+    template_name = "api/swagger_ui.html"
+
     authentication_classes = []
     permission_classes = []
     throttle_classes = []
@@ -38,6 +45,23 @@ urlpatterns = [
         "statuspage/components/<id:component_id>/",
         statuspage_views.ComponentDetailView.as_view(),
         name="statuspage-component",
+    ),
+    # The public view (public titles and updates, component impact, maintenance): what partners may read.
+    path("status/incidents/", public_incidents_api.PublicIncidentListView.as_view(), name="status-incidents"),
+    path(
+        "status/incidents/<id:incident_id>/",
+        public_incidents_api.PublicIncidentDetailView.as_view(),
+        name="status-incident",
+    ),
+    path(
+        "status/maintenance/",
+        public_maintenance_api.PublicMaintenanceListView.as_view(),
+        name="status-maintenance",
+    ),
+    path(
+        "status/maintenance/<id:window_id>/",
+        public_maintenance_api.PublicMaintenanceDetailView.as_view(),
+        name="status-maintenance-detail",
     ),
     path("subscribers/", subscriber_api.SubscriberListView.as_view(), name="subscribers"),
     path(

@@ -13,16 +13,20 @@ from opsportal.core.problems import problem_response
 
 
 class TokenInfoSerializer(serializers.Serializer):
-    name = serializers.CharField()
-    prefix = serializers.CharField()
-    user = serializers.CharField(source="user.username")
-    scopes = serializers.ListField(child=serializers.CharField())
-    expires_at = serializers.DateTimeField(allow_null=True)
-    last_used_at = serializers.DateTimeField(allow_null=True)
-    created_at = serializers.DateTimeField()
+    name = serializers.CharField(source="token.name")
+    prefix = serializers.CharField(source="token.prefix")
+    user = serializers.CharField(source="account.username")
+    partner = serializers.CharField(source="partner.name", allow_null=True, default=None)
+    role = serializers.CharField(allow_null=True, help_text="The staff role the token acts with now")
+    scopes = serializers.ListField(child=serializers.CharField(), source="token.scopes")
+    expires_at = serializers.DateTimeField(allow_null=True, source="token.expires_at")
+    last_used_at = serializers.DateTimeField(allow_null=True, source="token.last_used_at")
+    created_at = serializers.DateTimeField(source="token.created_at")
 
 
 class ApiIndexView(APIView):
+    partner_access = True
+
     @extend_schema(
         summary="List the API's areas",
         responses=inline_serializer(
@@ -36,6 +40,8 @@ class ApiIndexView(APIView):
                 "links": {
                     "me": reverse("api:me", request=request),
                     "incidents": reverse("api:incidents", request=request),
+                    "status_incidents": reverse("api:status-incidents", request=request),
+                    "status_maintenance": reverse("api:status-maintenance", request=request),
                     "maintenance": reverse("api:maintenance", request=request),
                     "components": reverse("api:statuspage-components", request=request),
                     "subscribers": reverse("api:subscribers", request=request),
@@ -48,7 +54,9 @@ class ApiIndexView(APIView):
 
 
 class TokenInfoView(APIView):
-    """The token making this request: its scopes, expiry and owner. Handy to check a token works."""
+    """The token making this request: its scopes, expiry, owner and current role. Handy to check a token."""
+
+    partner_access = True
 
     @extend_schema(summary="Describe the calling token", responses=TokenInfoSerializer)
     def get(self, request):

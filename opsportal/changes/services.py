@@ -16,6 +16,7 @@ from opsportal.changes.lifecycle import (
     check_transition,
 )
 from opsportal.changes.models import MaintenanceUpdate, MaintenanceWindow
+from opsportal.core.bounds import DATE_RANGE_TEXT, instant_in_range
 from opsportal.core.exceptions import Conflict
 from opsportal.core.live import broadcast_on_commit, staff_group
 from opsportal.core.public_content import public_content_changed
@@ -73,6 +74,8 @@ def _schedule_timers(window: MaintenanceWindow) -> None:
 
 
 def _check_times(scheduled_for: datetime, scheduled_until: datetime) -> None:
+    if not (instant_in_range(scheduled_for) and instant_in_range(scheduled_until)):
+        raise ValidationError({"scheduled_for": f"Give times {DATE_RANGE_TEXT}."})
     if scheduled_until <= scheduled_for:
         raise ValidationError({"scheduled_until": "The window must end after it starts."})
 

@@ -8,7 +8,12 @@ class CoreConfig(AppConfig):
     verbose_name = "opsportal core"
 
     def ready(self):
+        from django.conf import settings
+
         from opsportal.core.roles import install_roles_after_migrate
+        from opsportal.core.startup import log_startup_warnings
+
+        log_startup_warnings(settings)
 
         # Role groups are part of the schema: they exist after every migrate, on every database.
         post_migrate.connect(install_roles_after_migrate, sender=self)

@@ -20,6 +20,11 @@ def add_service_errors(form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
+def refusal_text(exc: ValidationError | Conflict) -> str:
+    """What a service's refusal says, in one line, for a page with no form to put it on."""
+    return " ".join(getattr(exc, "messages", None) or [str(exc)])
+
+
 class FormOutcome(NamedTuple):
     done: Any  # what the service returned; None when the form or the service refused
     status: int  # 200 done, 400 bad shape or meaning (errors on the form), 409 conflict (message on top)

@@ -3,13 +3,17 @@ calendar feed (maintenance, on-call)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 MAX_LINE_OCTETS = 75
+# TEXT may not carry control characters other than tab (§3.3.11); rows stored before the input rules might.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
 
 
 def escape_text(value: str) -> str:
-    """RFC 5545 §3.3.11 TEXT: backslash, semicolon, comma and newlines are escaped."""
+    """RFC 5545 §3.3.11 TEXT: backslash, semicolon, comma and newlines are escaped; other controls dropped."""
+    value = _CONTROL.sub("", value)
     value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
     return value.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
 

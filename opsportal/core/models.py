@@ -1,21 +1,18 @@
-"""Core models: staff profiles (which carry the role permissions), the audit log, durable timers."""
+"""Core models: identity (staff profiles carrying the role permissions, partner organisations, API tokens),
+the audit log, durable timers."""
 
 from __future__ import annotations
 
-import zoneinfo
+import hashlib
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
+from opsportal.core.fields import BodyField, LineField
 from opsportal.core.roles import Permission
-
-
-def validate_time_zone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not an IANA time zone name (e.g. Europe/Dublin).")
+from opsportal.core.time_zones import validate_time_zone
 
 
 class StaffProfile(models.Model):
@@ -33,6 +30,99 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ({self.time_zone})"
+
+
+class Partner(models.Model):
+    """An organisation outside the staff (a payment processor, an app developer) that uses the API.
+
+    Partners are their own principal: they hold tokens and contacts, read only the public view, and never
+    hold a staff role. Each acts through one account of its own (named "partner:<slug>", with no password
+    and no role), so what it owns and the audit log's actor stay ordinary user references."""
+
+    name = LineField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    account = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="partner", editable=False
+    )
+    is_active = models.BooleanField(default=True, help_text="Off: every token of this partner stops at once")
+    notes = BodyField(blank=True, max_length=2000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PartnerContact(models.Model):
+    """Someone at a partner to reach about their integration (token expiry, a disabled webhook)."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="contacts")
+    name = LineField(max_length=120)
+    email = models.EmailField(max_length=254)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "email"], name="partner_contact_unique_email")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+def hash_token(plaintext: str) -> str:
+    # Tokens are 256 random bits, so a fast hash is enough; a slow KDF would only slow every request.
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API: stored hashed, shown once, scoped, expiring. It belongs to a staff member
+    (and acts with their role as it is at each request) or to a partner (and sees the public view)."""
+
+    # The account that acts: the staff member, or the partner's own account.
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.CASCADE, related_name="tokens"
+    )
+    name = LineField(max_length=100, help_text="What uses this token, e.g. 'Acme payments monitor'")
+    prefix = models.CharField(
+        max_length=16, help_text="First characters, to recognise a token without storing it"
+    )
+    token_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    rate_limit_per_minute = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Requests per minute; empty means the site default"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # The table predates the move from the API app into core; keeping its name kept every token.
+        db_table = "api_apitoken"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def holder(self) -> str:
+        """Who the token speaks for, as the portal shows it."""
+        return self.partner.name if self.partner_id else self.user.get_username()
 
 
 class AuditQuerySet(models.QuerySet):

@@ -23,6 +23,10 @@ class Permission(StrEnum):
     def description(self) -> str:
         return PERMISSION_DESCRIPTIONS[self]
 
+    @property
+    def label(self) -> str:
+        return self.codename.replace("_", " ")
+
 
 PERMISSION_DESCRIPTIONS = {
     Permission.ACCESS_PORTAL: "Can use the staff portal (viewer)",
@@ -57,6 +61,9 @@ ROLE_PERMISSIONS: dict[Role, tuple[Permission, ...]] = {
     Role.ADMIN: (ADMINISTER,),
 }
 ROLE_ORDER: tuple[Role, ...] = (Role.VIEWER, Role.RESPONDER, Role.INCIDENT_COMMANDER, Role.ADMIN)
+# A partner organisation acts through an account named "partner:<slug>"; the colon keeps staff usernames
+# (letters, digits, @.+-_) from ever colliding with one.
+PARTNER_ACCOUNT_PREFIX = "partner:"
 
 
 def permissions_for(role: Role) -> set[str]:
@@ -74,11 +81,27 @@ def role_of(user) -> Role | None:
         return None
     if user.is_superuser:
         return Role.ADMIN
-    names = {group.name for group in user.groups.all()}
+    # A partner's account is never staff, whatever groups someone gave it.
+    if is_partner_account(user):
+        return None
+    return role_from_group_names({group.name for group in user.groups.all()})
+
+
+def role_from_group_names(names: set[str]) -> Role | None:
+    """The highest role among these group names (for callers that read the groups in their own query)."""
     for role in reversed(ROLE_ORDER):
         if role.value in names:
             return role
     return None
+
+
+def is_partner_account(user) -> bool:
+    return user.get_username().startswith(PARTNER_ACCOUNT_PREFIX)
+
+
+def role_allows(role: Role | None, permission: Permission | str) -> bool:
+    """Whether holding `role` grants `permission`, without touching the database."""
+    return role is not None and str(permission) in permissions_for(role)
 
 
 def install_roles() -> None:

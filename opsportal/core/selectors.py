@@ -26,7 +26,7 @@ def audit_actions() -> list[str]:
 def staff_members() -> QuerySet:
     return (
         get_user_model()
-        .objects.filter(is_active=True)
+        .objects.filter(is_active=True, partner__isnull=True)
         .select_related("staff_profile")
         .prefetch_related("groups")
         .order_by("username")

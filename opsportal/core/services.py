@@ -16,8 +16,9 @@ from django.utils.module_loading import import_string
 
 from opsportal.core.context import current_request_id
 from opsportal.core.exceptions import Conflict  # noqa: F401  (re-exported for services)
+from opsportal.core.live import announce_authority_changed
 from opsportal.core.models import AuditEntry, ScheduledJob
-from opsportal.core.roles import ADMINISTER, ROLE_ORDER, Role, role_of
+from opsportal.core.roles import ADMINISTER, ROLE_ORDER, Role, is_partner_account, role_of
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,8 @@ def staff_set_role(*, actor, user, role: Role | str | None) -> None:
     """Give a staff member exactly one role (or none, which removes portal access)."""
     require_permission(actor, ADMINISTER)
     new_role = Role(role) if role else None
+    if new_role is not None and is_partner_account(user):
+        raise ValidationError("A partner's account never holds a staff role.")
     if actor is not SYSTEM and user.pk == actor.pk and new_role != Role.ADMIN:
         raise ValidationError("You cannot take the admin role away from yourself; ask another admin.")
     old_role = role_of(user)
@@ -92,6 +95,7 @@ def staff_set_role(*, actor, user, role: Role | str | None) -> None:
     # Drop Django's per-instance permission caches so later checks see the new role.
     for cache in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(cache, None)
+    announce_authority_changed(user.pk)
     audit_record(
         actor=actor,
         action="staff.role_changed",

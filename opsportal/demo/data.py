@@ -181,13 +181,24 @@ def demo_load(*, now: datetime.datetime | None = None) -> dict[str, int]:
     return created
 
 
-WORKDAYS = [{"days": [0, 1, 2, 3, 4], "start": "09:00", "end": "17:00"}]
+# Follow the sun, every day of the week: each region takes the hours around its own working day, in its own zone.
+# The windows overlap by an hour or more in UTC whichever side of a DST change each region is on (North America
+# and Europe change on different weekends), so the three together leave no hour uncovered; where two overlap the
+# later layer (NA over EU over APAC) holds the schedule.
+EVERY_DAY = [0, 1, 2, 3, 4, 5, 6]
+FOLLOW_THE_SUN = {
+    "APAC": [{"days": EVERY_DAY, "start": "07:00", "end": "16:00"}],  # Singapore: 23:00-08:00 UTC
+    "EU": [{"days": EVERY_DAY, "start": "08:00", "end": "17:00"}],  # Dublin: 08:00-17:00 UTC (summer 07-16)
+    "NA": [{"days": EVERY_DAY, "start": "11:00", "end": "19:00"}],  # Toronto: 16:00-00:00 UTC (summer 15-23)
+}
 
 
 def _demo_schedules(*, now: datetime.datetime) -> int:
-    """Per team: NA, EU and APAC layers, each a weekly rotation of the team's people there working 09:00–17:00
-    local on weekdays; two overrides this week and a pending swap next week, so the timeline shows a real week."""
+    """Per team: APAC, EU and NA layers, each a weekly rotation of the team's people there covering their region's
+    part of the day (FOLLOW_THE_SUN), so every schedule is covered 24/7; two overrides this week and a pending
+    swap next week, so the timeline shows a real week."""
     monday = now.date() - datetime.timedelta(days=now.weekday())
+    zones = {code: tz for code, _name, tz, *_hours in REGIONS}
     made = 0
     teams = Team.objects.prefetch_related("memberships__user", "memberships__region").order_by("name")
     for team in teams:
@@ -197,7 +208,7 @@ def _demo_schedules(*, now: datetime.datetime) -> int:
         by_region: dict[str, list] = {}
         for membership in sorted(team.memberships.all(), key=lambda m: m.user.username):
             by_region.setdefault(membership.region.code, []).append(membership.user)
-        for code, _name, tz, *_hours in REGIONS:
+        for code, windows in FOLLOW_THE_SUN.items():
             if by_region.get(code):
                 oncall_services.layer_create(
                     actor=SYSTEM,
@@ -205,8 +216,8 @@ def _demo_schedules(*, now: datetime.datetime) -> int:
                     name=code,
                     participants=by_region[code],
                     start=monday - datetime.timedelta(weeks=4),  # mid-rotation, not everyone's first turn
-                    time_zone=tz,
-                    restrictions=WORKDAYS,
+                    time_zone=zones[code],
+                    restrictions=windows,
                 )
         engine = selectors.rotation_schedule(selectors.schedules_for_engine().get(pk=schedule.pk))
         week_start = datetime.datetime.combine(monday, datetime.time(), tzinfo=datetime.UTC)

@@ -55,6 +55,8 @@ NEVER_PUBLIC = frozenset({S.DECLINED})
 PUBLIC_STATUSES = ("investigating", "identified", "monitoring", "resolved", "postmortem")
 # The ones a public update may set (a post-mortem is published, not posted).
 PUBLIC_UPDATE_STATUSES = PUBLIC_STATUSES[:4]
+# What the public reads as "over".
+PUBLIC_OVER = frozenset({"resolved", "postmortem"})
 
 
 class IllegalTransition(ValueError):

@@ -1,17 +1,23 @@
 """Checks on where we may send: E.164 phone numbers, email addresses, and webhook URLs that do not point
-inside our own network (SSRF). Used when a subscriber signs up and again just before each webhook send,
-since DNS can change in between."""
+inside our own network (SSRF). Used when a subscriber signs up; at send time the outbound client checks the
+one lookup it connects with (opsportal.core.outbound), since DNS can change in between."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-import socket
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+
+from opsportal.core.outbound import (
+    OutboundFailed,
+    OutboundRefused,
+    default_policy,
+    parse_target,
+    resolve_checked,
+    url_refusal,
+)
 
 E164 = re.compile(r"^\+[1-9]\d{7,14}$")
 
@@ -31,52 +37,42 @@ def normalise_email(raw: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
-def _forbidden(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-        address = address.ipv4_mapped
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
-
-
 def webhook_loopback_allowed() -> bool:
     # Tests and the embedded demo post to loopback sinks; production never may.
-    return bool(getattr(settings, "WEBHOOKS_ALLOW_PRIVATE", False))
+    return default_policy().allow_private
 
 
 def validate_webhook_url(url: str, *, resolve: bool = True) -> str:
-    """Return the URL if it is http(s) and every address it resolves to is public; else ValidationError."""
-    parts = urlsplit((url or "").strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValidationError("Use an http:// or https:// URL.", code="url")
-    if parts.username or parts.password:
-        raise ValidationError("Put credentials in a header secret, not in the URL.", code="url")
-    if webhook_loopback_allowed():
-        return url.strip()
-    host = parts.hostname
+    """Return the URL if it is http(s), free of spaces and control characters, and (when `resolve`) every
+    address its host resolves to is public; else ValidationError. The outbound client checks again when it
+    sends, on the one lookup it connects with."""
+    url = url or ""
+    reason = url_refusal(url)
+    if reason:
+        raise ValidationError(reason, code="url")
+    target = parse_target(url)
+    policy = default_policy()
+    # The development allowance lets any address through, so there is nothing to look up.
+    if policy.allow_private or (not resolve and not _is_literal(target.host)):
+        return url
     try:
-        literal = ipaddress.ip_address(host)
-    except ValueError:
-        literal = None
-    if literal is not None:
-        addresses = [literal]
-    elif not resolve:
-        return url.strip()
-    else:
-        try:
-            infos = socket.getaddrinfo(
-                host, parts.port or (443 if parts.scheme == "https" else 80), proto=socket.IPPROTO_TCP
-            )
-        except socket.gaierror:
-            raise ValidationError(f"{host} does not resolve.", code="url") from None
-        addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-    if any(_forbidden(address) for address in addresses):
+        resolve_checked(target.host, target.port, policy=policy, timeout=5.0)
+    except OutboundRefused as exc:
+        if "does not resolve" in str(exc):
+            raise ValidationError(f"{target.host} does not resolve.", code="url") from None
         raise ValidationError(
             "Webhooks cannot point at private, loopback or link-local addresses.", code="ssrf"
-        )
-    return url.strip()
+        ) from None
+    except OutboundFailed as exc:
+        raise ValidationError(
+            f"{target.host} could not be resolved just now; try again.", code="url"
+        ) from exc
+    return url
+
+
+def _is_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from opsportal.core.forms import add_service_errors
+from opsportal.core.forms import add_service_errors, refusal_text
 from opsportal.core.roles import ADMINISTER, RESPOND
 from opsportal.portal import component_forms as f
 from opsportal.portal.access import staff_required
@@ -53,7 +53,7 @@ def component_status(request, component_id: int):
                 actor=request.user, component=component, status=form.cleaned_data["status"]
             )
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = refusal_text(exc)
     else:
         error = "Choose one of the listed statuses."
     if request.htmx:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
+
 from django import forms
 
-from opsportal.api.scopes import ALL_SCOPES
 from opsportal.core.fields import LineFormField
+from opsportal.core.models import Partner
 from opsportal.core.roles import ROLE_ORDER
+from opsportal.core.scopes import ALL_SCOPES, PARTNER_SCOPES
 from opsportal.core.text import NAME_MAX
 
 EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "Never")]
@@ -28,6 +31,42 @@ class ApiTokenForm(forms.Form):
         max_value=100000,
         label="Rate limit (requests/minute)",
         help_text="Leave empty for the site default.",
+    )
+
+
+class PartnerForm(forms.Form):
+    prefix = "partner"
+    name = forms.CharField(max_length=120, help_text="The organisation, e.g. “Acme Payments”.")
+    contacts = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=4000,
+        help_text="One per line: Name <email>.",
+    )
+
+    def clean_contacts(self) -> list[tuple[str, str]]:
+        contacts = []
+        for line in self.cleaned_data["contacts"].splitlines():
+            if not line.strip():
+                continue
+            name, email = parseaddr(line)
+            if "@" not in email:
+                raise forms.ValidationError(f"Write “{line.strip()}” as Name <email>.")
+            contacts.append((name or email.split("@", 1)[0], email))
+        return contacts
+
+
+class PartnerTokenForm(forms.Form):
+    prefix = "partner_token"
+    partner = forms.ModelChoiceField(queryset=Partner.objects.filter(is_active=True))
+    name = forms.CharField(max_length=100, help_text="What will use it, e.g. “status monitor”.")
+    scopes = forms.MultipleChoiceField(
+        choices=[(scope, scope) for scope in PARTNER_SCOPES],
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Partners read the public view and manage their own subscriptions.",
+    )
+    expires_in_days = forms.ChoiceField(
+        choices=EXPIRY_CHOICES, required=False, initial="365", label="Expires in"
     )
 
 

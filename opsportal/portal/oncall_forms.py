@@ -16,6 +16,7 @@ from oncall.rotation import MAX_TURN_HOURS
 from opsportal.core.bounds import MAX_POSITION
 from opsportal.core.fields import DateFormField, LineFormField
 from opsportal.core.text import NAME_MAX, TITLE_MAX
+from opsportal.core.time_zones import validate_time_zone
 from opsportal.portal.forms import PanelForm
 from opsportal.portal.maintenance_forms import UTCDateTimeField
 
@@ -89,7 +90,12 @@ class LayerForm(PanelForm):
         label="First turn on",
         help_text="Local date in the layer's zone.",
     )
-    time_zone = LineFormField(max_length=64, initial="UTC", help_text="IANA name, e.g. Europe/Dublin.")
+    time_zone = LineFormField(
+        max_length=64,
+        initial="UTC",
+        validators=[validate_time_zone],
+        help_text="IANA name, e.g. Europe/Dublin.",
+    )
     hours_days = forms.TypedMultipleChoiceField(
         choices=WEEKDAYS,
         coerce=int,

@@ -1,6 +1,7 @@
 """On-call pages: the "now" board across regions, one schedule's week/month timeline with its fairness table,
 and the forms for overrides, swaps and layers. Thin: the pure engine (oncall.rotation) answers every schedule
-question, forms check shape, the on-call services decide, selectors read. All times are shown in UTC."""
+question, forms check shape, the on-call services decide, selectors read. The board shows times in the viewer's
+own zone and each region's clock in that region's zone; a schedule's timeline is drawn in UTC days."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from oncall import rotation, selectors, services
-from oncall.models import Schedule
+from oncall.models import Region, Schedule
 from opsportal.core.bounds import date_param
 from opsportal.core.forms import form_apply
 from opsportal.core.roles import RESPOND
@@ -34,46 +35,77 @@ DAY = timedelta(days=1)
 
 @dataclass(frozen=True)
 class ScheduleNow:
+    """One schedule as the board shows it: who holds it now and from which region, and who takes it next."""
+
     schedule: Schedule
     on_call: str | None
+    region: Region | None  # the on-call person's region in the schedule's team
+    override: bool  # on call through an override rather than the rotation
     handoff: rotation.Handoff | None
+    handoff_region: Region | None
     gaps: list[rotation.Gap]
 
 
-def _schedule_now(schedule: Schedule, engine: rotation.Schedule, now: datetime) -> ScheduleNow:
+@dataclass(frozen=True)
+class RegionNow:
+    region: Region
+    local_now: datetime
+    business_hours: bool
+    holds: list[ScheduleNow]  # schedules whose on-call person is in this region now
+
+
+def _schedule_now(
+    schedule: Schedule, engine: rotation.Schedule, now: datetime, region_of: dict[tuple[int, str], Region]
+) -> ScheduleNow:
+    on_call = rotation.on_call_at(engine, now)
+    handoff = rotation.next_handoff(engine, now)
+    current = rotation.final_schedule(engine, now, now + timedelta(seconds=1))
     return ScheduleNow(
         schedule=schedule,
-        on_call=rotation.on_call_at(engine, now),
-        handoff=rotation.next_handoff(engine, now),
+        on_call=on_call,
+        region=region_of.get((schedule.team_id, on_call)) if on_call else None,
+        override=bool(current) and current[0].source == rotation.OVERRIDE,
+        handoff=handoff,
+        handoff_region=region_of.get((schedule.team_id, handoff.to_person))
+        if handoff and handoff.to_person
+        else None,
         gaps=rotation.gaps(engine, now, now + GAP_HORIZON),
     )
 
 
+def _in_business_hours(region: Region, local_now: datetime) -> bool:
+    return local_now.weekday() < 5 and region.business_day_start <= local_now.time() < region.business_day_end
+
+
 @staff_required()
 def oncall_board(request):
+    """Who is on call now, per team; which region holds each schedule; the next handoff. Times in the viewer's
+    own zone (their staff profile), each region's clock in its own zone."""
     now = timezone.now()
     schedules = list(selectors.schedules_for_engine(overrides_ending_after=now).order_by("name", "pk"))
-    answered, broken = selectors.each_schedule(
-        schedules, lambda schedule, engine: _schedule_now(schedule, engine, now)
+    region_of = selectors.regions_of_team_members()
+    rows, broken = selectors.each_schedule(
+        schedules, lambda schedule, engine: _schedule_now(schedule, engine, now, region_of)
     )
-    answers = {row.schedule.pk: row for row in answered}
-    schedules = [schedule for schedule in schedules if schedule.pk in answers]
-    # A schedule shows under every region its team has members in (as the API's region filter does).
-    regions_of_team = selectors.region_codes_by_team()
-    board = []
+    teams: dict[int, dict] = {}
+    for row in sorted(rows, key=lambda row: (row.schedule.team.name, row.schedule.name)):
+        teams.setdefault(row.schedule.team_id, {"team": row.schedule.team, "rows": []})["rows"].append(row)
+    regions = []
     for region in selectors.regions():
-        rows = [answers[s.pk] for s in schedules if region.code in regions_of_team.get(s.team_id, ())]
-        board.append(
-            {"region": region, "local_now": now.astimezone(ZoneInfo(region.time_zone)), "rows": rows}
-        )
-    elsewhere = [answers[s.pk] for s in schedules if not regions_of_team.get(s.team_id)]
+        local_now = now.astimezone(ZoneInfo(region.time_zone))
+        holds = [row for row in rows if row.region is not None and row.region.pk == region.pk]
+        regions.append(RegionNow(region, local_now, _in_business_hours(region, local_now), holds))
+    viewer_zone = selectors.time_zones_of([request.user.get_username()]).get(
+        request.user.get_username(), "UTC"
+    )
     return render(
         request,
         "portal/oncall/board.html",
         {
             "now": now,
-            "board": board,
-            "elsewhere": elsewhere,
+            "viewer_zone": viewer_zone,
+            "regions": regions,
+            "teams": list(teams.values()),
             "horizon_days": GAP_HORIZON.days,
             "broken": broken,
         },

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from opsportal.core.exceptions import Conflict
-from opsportal.core.forms import add_service_errors
+from opsportal.core.forms import add_service_errors, refusal_text
 from opsportal.core.roles import RESPOND
 from opsportal.incidents import postmortems
 from opsportal.incidents.models import ActionItem, Incident, Postmortem
@@ -59,7 +59,7 @@ def _postmortem_action(
         done = apply(incident, postmortem)
     except ValidationError as exc:
         if bound is None:
-            return _postmortem_page(request, incident, error=" ".join(exc.messages), status=400)
+            return _postmortem_page(request, incident, error=refusal_text(exc), status=400)
         add_service_errors(bound, exc)
         return _postmortem_page(request, incident, form=form, item_form=item_form, status=400)
     except Conflict as exc:

@@ -103,9 +103,9 @@ def _export_rows(rows):
         )
 
 
-@staff_required()
+@staff_required(ADMINISTER)
 def subscriber_export(request):
-    """Every column but the webhook secrets. Audited: it is a bulk copy of personal data."""
+    """Every column but the webhook secrets. Admins only, and audited: it is a bulk copy of personal data."""
     _, filters = _filters(request)
     audit_record(actor=request.user, action="subscriber.exported", after={"filters": filters})
     response = StreamingHttpResponse(_export_rows(subscriber_list(**filters)), content_type="text/csv")

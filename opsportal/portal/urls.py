@@ -7,6 +7,7 @@ from opsportal.portal import incident_views as iv
 from opsportal.portal import maintenance_views as mv
 from opsportal.portal import metrics_views as mtv
 from opsportal.portal import oncall_views as ov
+from opsportal.portal import partner_views as ptv
 from opsportal.portal import postmortem_views as pmv
 from opsportal.portal import subscriber_views as sv
 from opsportal.portal import views
@@ -19,11 +20,14 @@ urlpatterns = [
         auth_views.LoginView.as_view(template_name="portal/login.html", redirect_authenticated_user=True),
         name="login",
     ),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.PortalLogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("live-check/", views.live_check, name="live_check"),
     path("tokens/", views.api_tokens, name="api_tokens"),
     path("tokens/<int:token_id>/revoke/", views.api_token_revoke_view, name="api_token_revoke"),
+    path("tokens/partners/", ptv.partner_new, name="partner_new"),
+    path("tokens/partners/tokens/", ptv.partner_token_new, name="partner_token_new"),
+    path("tokens/partners/<int:partner_id>/active/", ptv.partner_active, name="partner_active"),
     path("staff/", views.staff, name="staff"),
     path("staff/<int:user_id>/role/", views.staff_role, name="staff_role"),
     path("audit/", views.audit_log, name="audit"),

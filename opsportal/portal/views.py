@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
@@ -13,17 +14,35 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from oncall.selectors import regions, teams_with_members
-from opsportal.api.models import ApiToken
-from opsportal.api.selectors import api_tokens_visible_to
-from opsportal.api.services import api_token_create, api_token_revoke
 from opsportal.core import selectors as core_selectors
-from opsportal.core.forms import add_service_errors
+from opsportal.core.forms import add_service_errors, refusal_text
+from opsportal.core.identity_selectors import api_tokens_visible_to, partners
+from opsportal.core.identity_services import api_token_create, api_token_revoke
+from opsportal.core.live import announce_authority_changed
+from opsportal.core.models import ApiToken
 from opsportal.core.roles import ADMINISTER, RESPOND, role_of
 from opsportal.core.services import job_schedule, staff_set_role
 from opsportal.incidents.selectors import IncidentFilters, incidents_list
 from opsportal.portal.access import staff_required
-from opsportal.portal.forms import ApiTokenForm, LiveCheckForm, StaffRoleForm
+from opsportal.portal.forms import (
+    ApiTokenForm,
+    LiveCheckForm,
+    PartnerForm,
+    PartnerTokenForm,
+    StaffRoleForm,
+)
 from statuspage.selectors import component_groups_with_components, ungrouped_components
+
+
+class PortalLogoutView(auth_views.LogoutView):
+    """Signing out also closes this person's open portal sockets whose session just ended."""
+
+    def post(self, request, *args, **kwargs):
+        user_id = request.user.pk if request.user.is_authenticated else None
+        response = super().post(request, *args, **kwargs)
+        if user_id is not None:
+            announce_authority_changed(user_id)
+        return response
 
 
 @staff_required()
@@ -86,19 +105,29 @@ def api_tokens(request):
                 messages.success(
                     request, f"Token “{token.name}” created. Copy it now: it is shown only once."
                 )
-    tokens = api_tokens_visible_to(request.user)
-    return render(
-        request,
-        "portal/api_tokens.html",
-        {
-            "form": form,
-            "tokens": tokens,
-            "created_plaintext": created_plaintext,
-            "may_create": may_create,
-            "now": timezone.now(),
-        },
-        status=400 if form.is_bound and form.errors else 200,
-    )
+    return tokens_page(request, form=form, created_plaintext=created_plaintext)
+
+
+def tokens_page(request, *, form=None, partner_form=None, partner_token_form=None, created_plaintext=None):
+    """The Tokens page: your tokens (every token, for admins) and, for admins, partners and their tokens."""
+    is_admin = request.user.has_perm(ADMINISTER)
+    forms_shown = [f for f in (form, partner_form, partner_token_form) if f is not None]
+    context = {
+        "form": form or ApiTokenForm(),
+        "tokens": api_tokens_visible_to(request.user),
+        "created_plaintext": created_plaintext,
+        "may_create": request.user.has_perm(RESPOND),
+        "now": timezone.now(),
+        "is_admin": is_admin,
+    }
+    if is_admin:
+        context.update(
+            partners=partners(),
+            partner_form=partner_form or PartnerForm(),
+            partner_token_form=partner_token_form or PartnerTokenForm(),
+        )
+    has_errors = any(f.is_bound and f.errors for f in forms_shown)
+    return render(request, "portal/api_tokens.html", context, status=400 if has_errors else 200)
 
 
 @require_POST
@@ -133,7 +162,7 @@ def staff_role(request, user_id: int):
         try:
             staff_set_role(actor=request.user, user=member, role=form.cleaned_data["role"] or None)
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error = refusal_text(exc)
     else:
         error = "Choose one of the listed roles."
     member = get_user_model().objects.prefetch_related("groups").get(pk=member.pk)

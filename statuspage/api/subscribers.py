@@ -45,6 +45,13 @@ class SubscriberCreatedOutput(SubscriberOutput):
     )
 
 
+class SubscriptionRequestedOutput(serializers.Serializer):
+    channel = serializers.CharField()
+    address = serializers.CharField()
+    status = serializers.CharField(help_text="Always 'confirmation_requested'")
+    detail = serializers.CharField()
+
+
 class ComponentsInput(serializers.Serializer):
     components = serializers.PrimaryKeyRelatedField(
         queryset=subscribable_components(),
@@ -62,9 +69,11 @@ class SubscriberCreateInput(serializers.Serializer):
 
 
 class SubscriberListView(generics.GenericAPIView):
-    """Your subscriptions (cancelled ones are left out); POST adds one, confirmed at once."""
+    """Your subscriptions (cancelled ones, and email/SMS ones their recipient has not confirmed yet, are left
+    out); POST adds one: a webhook is confirmed at once, an email address or phone number is asked first."""
 
     scope_area = SCOPE_AREA
+    partner_access = True
     serializer_class = SubscriberOutput
 
     @extend_schema(tags=TAG, summary="List your subscriptions", responses={200: SubscriberOutput(many=True)})
@@ -75,19 +84,36 @@ class SubscriberListView(generics.GenericAPIView):
 
     @extend_schema(
         tags=TAG,
-        summary="Subscribe an email address, phone number or webhook URL",
+        summary="Subscribe a webhook URL (201, at once) or an email address or phone number (202: the "
+        "recipient is asked to confirm; the answer is the same whether or not they were already subscribed)",
         request=SubscriberCreateInput,
-        responses={201: SubscriberCreatedOutput, 400: PROBLEM, 403: PROBLEM, 409: PROBLEM},
+        responses={
+            201: SubscriberCreatedOutput,
+            202: SubscriptionRequestedOutput,
+            400: PROBLEM,
+            403: PROBLEM,
+            409: PROBLEM,
+        },
     )
     def post(self, request):
         data = valid_input(SubscriberCreateInput, request.data)
-        subscriber = subscriptions.subscriber_create_for_partner(actor=request.user, **data)
-        subscriber = partner_subscriber_or_404(request.user, subscriber.pk)
-        return Response(SubscriberCreatedOutput(subscriber).data, status=status.HTTP_201_CREATED)
+        subscriber = subscriptions.subscriber_subscribe_for_partner(actor=request.user, **data)
+        if subscriber is not None:
+            subscriber = partner_subscriber_or_404(request.user, subscriber.pk)
+            return Response(SubscriberCreatedOutput(subscriber).data, status=status.HTTP_201_CREATED)
+        address = subscriptions.subscriber_normalise_address(channel=data["channel"], address=data["address"])
+        body = {
+            "channel": data["channel"],
+            "address": address,
+            "status": "confirmation_requested",
+            "detail": "We asked the recipient to confirm. The subscription is listed here once they do.",
+        }
+        return Response(SubscriptionRequestedOutput(body).data, status=status.HTTP_202_ACCEPTED)
 
 
 class SubscriberDetailView(APIView):
     scope_area = SCOPE_AREA
+    partner_access = True
 
     @extend_schema(
         tags=TAG, summary="Read one of your subscriptions", responses={200: SubscriberOutput, 404: PROBLEM}
@@ -120,6 +146,7 @@ class SubscriberResumeView(APIView):
     """Resume a subscription that was paused (a webhook disabled after repeated failures, a hard bounce)."""
 
     scope_area = SCOPE_AREA
+    partner_access = True
 
     @extend_schema(
         tags=TAG,

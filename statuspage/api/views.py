@@ -6,10 +6,17 @@ from rest_framework import generics, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from opsportal.core.identity_selectors import request_is_partner
 from opsportal.core.inputs import valid_input
 from statuspage.models import ComponentStatus
 from statuspage.selectors import components_for_listing
 from statuspage.services import component_set_status
+from statuspage.subscriber_selectors import subscribable_components
+
+
+def _components(request):
+    # Partners see the components the public page shows; staff see every one.
+    return subscribable_components() if request_is_partner(request) else components_for_listing()
 
 
 class ComponentSerializer(serializers.Serializer):
@@ -27,10 +34,11 @@ class ComponentListView(generics.ListAPIView):
     """Components and their current status."""
 
     scope_area = "statuspage"
+    partner_access = True
     serializer_class = ComponentSerializer
 
     def get_queryset(self):
-        return components_for_listing()
+        return _components(self.request)
 
 
 class ComponentStatusSetInput(serializers.Serializer):
@@ -41,10 +49,11 @@ class ComponentDetailView(APIView):
     """One component; PATCH its status (recorded for uptime and audited)."""
 
     scope_area = "statuspage"
+    partner_access = True  # reading; changing a status needs statuspage:write, which partners never hold
 
     @extend_schema(responses=ComponentSerializer)
     def get(self, request, component_id: int):
-        component = get_object_or_404(components_for_listing(), pk=component_id)
+        component = get_object_or_404(_components(request), pk=component_id)
         return Response(ComponentSerializer(component).data)
 
     @extend_schema(request=ComponentStatusSetInput, responses=ComponentSerializer)

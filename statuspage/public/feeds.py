@@ -10,23 +10,15 @@ from django.contrib.syndication.views import Feed
 from django.template.defaultfilters import linebreaksbr
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 
-from opsportal.changes.lifecycle import MaintenanceStatus
 from opsportal.core.text import one_line, xml_safe
 from opsportal.incidents.selectors import public_incidents
 from statuspage.public.api_v2_views import public_cors_view
 from statuspage.selectors import maintenance_windows_recent
+from statuspage.words import status_words
 
 INCIDENTS_IN_FEED = 50
 MAINTENANCES_IN_FEED = 50
 ENTRIES_IN_FEED = 100
-INCIDENT_STATUS_LABELS = {
-    "investigating": "Investigating",
-    "identified": "Identified",
-    "monitoring": "Monitoring",
-    "resolved": "Resolved",
-    "postmortem": "Postmortem",
-}
-MAINTENANCE_STATUS_LABELS = {status.value: status.label for status in MaintenanceStatus}
 
 
 @dataclass(frozen=True)
@@ -44,7 +36,7 @@ def history_entries() -> list[HistoryEntry]:
     entries = []
     for incident in public_incidents()[:INCIDENTS_IN_FEED]:
         for update in incident.public_updates.all():
-            label = INCIDENT_STATUS_LABELS.get(update.status, update.status.capitalize())
+            label = status_words(update.status)
             entries.append(
                 HistoryEntry(
                     title=f"{incident.public_title} — {label}",
@@ -56,7 +48,7 @@ def history_entries() -> list[HistoryEntry]:
             )
     for window in maintenance_windows_recent(limit=MAINTENANCES_IN_FEED, include_cancelled=True):
         for update in window.updates.all():
-            label = MAINTENANCE_STATUS_LABELS.get(update.status, update.status)
+            label = status_words(update.status)
             entries.append(
                 HistoryEntry(
                     title=f"Maintenance: {window.title} — {label}",

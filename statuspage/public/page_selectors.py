@@ -19,7 +19,7 @@ from opsportal.changes.lifecycle import MaintenanceStatus
 from opsportal.changes.models import MaintenanceUpdate, MaintenanceWindow
 from opsportal.incidents.selectors import public_active_incidents, public_incidents
 from statuspage.indicator import incident_impact, overall_indicator
-from statuspage.models import Component, ComponentStatusChange
+from statuspage.models import Component, ComponentStatus, ComponentStatusChange
 from statuspage.uptime import STATUS_RANK, DayUptime, daily_uptime, uptime_percentage
 
 UPTIME_DAYS = 90
@@ -88,7 +88,7 @@ def components_with_uptime(*, now: datetime | None = None) -> list[GroupRow]:
 
 
 def _visible(component: Component) -> bool:
-    return not component.only_show_if_degraded or component.status != "operational"
+    return not component.only_show_if_degraded or component.status != ComponentStatus.OPERATIONAL
 
 
 def maintenance_with_updates():

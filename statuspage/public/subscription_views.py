@@ -19,8 +19,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from opsportal.core.client_address import UNKNOWN, client_address
 from opsportal.core.exceptions import Conflict
-from opsportal.core.forms import add_service_errors
+from opsportal.core.forms import add_service_errors, refusal_text
 from statuspage import subscriptions
 from statuspage.public.cache import cached_public_response
 from statuspage.public.forms import ManageSubscriptionForm, SubscribeForm
@@ -48,11 +49,6 @@ def _over_limit(kind: str, key: str, limit: int) -> bool:
     return count > limit
 
 
-def _client_ip(request) -> str:
-    # REMOTE_ADDR only: X-Forwarded-For is whatever the client says unless a trusted proxy rewrites it.
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
-
-
 def _page(request, template: str, context: dict | None = None, *, status: int = 200):
     return render(request, template, {"rendered_at": timezone.now(), **(context or {})}, status=status)
 
@@ -72,7 +68,7 @@ def subscribe(request):
             "subscribe",
             lambda: _page(request, "statuspage/subscribe.html", {"form": SubscribeForm()}),
         )
-    ip = _client_ip(request)
+    ip = client_address(request)
     if _over_limit("ip", ip, _limit("SUBSCRIBE_RATE_PER_IP", 5)):
         return _too_many(
             request, "Too many subscription requests from your network in the last hour. Try again later."
@@ -103,7 +99,7 @@ def subscribe(request):
             channel=form.cleaned_data["channel"],
             address=address,
             components=form.cleaned_data["components"],
-            ip=ip if ip != "unknown" else None,
+            ip=ip if ip != UNKNOWN else None,
         )
     except ValidationError as exc:
         add_service_errors(form, exc)
@@ -123,7 +119,7 @@ def confirm(request, token: str):
         subscriber = subscriptions.subscriber_confirm(token=token)
     except ValidationError as exc:
         return _page(
-            request, "statuspage/subscription_problem.html", {"detail": " ".join(exc.messages)}, status=400
+            request, "statuspage/subscription_problem.html", {"detail": refusal_text(exc)}, status=400
         )
     return _page(
         request,
@@ -137,7 +133,7 @@ def _subscriber_or_problem(request, token: str):
         return subscriptions.subscriber_from_manage_token(token), None
     except ValidationError as exc:
         return None, _page(
-            request, "statuspage/subscription_problem.html", {"detail": " ".join(exc.messages)}, status=404
+            request, "statuspage/subscription_problem.html", {"detail": refusal_text(exc)}, status=404
         )
 
 

@@ -6,8 +6,8 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from opsportal.api.models import ApiToken
-from opsportal.api.services import api_token_revoke
+from opsportal.core.identity_services import api_token_revoke
+from opsportal.core.models import ApiToken
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from hypothesis import HealthCheck, settings
 
-from opsportal.api.scopes import ALL_SCOPES
+from opsportal.core.scopes import ALL_SCOPES
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ def test_healthz_answers_without_touching_the_database(client):
 
 
 @pytest.mark.django_db
-def test_readyz_checks_database_channel_layer_and_broker(client):
-    response = client.get("/readyz")
+def test_readyz_checks_database_channel_layer_and_broker(client_for, vera):
+    response = client_for(vera).get("/readyz")
     body = response.json()
     assert response.status_code == 200, body
     assert body["status"] == "ok"
@@ -26,18 +26,39 @@ def test_readyz_checks_database_channel_layer_and_broker(client):
         assert body["checks"]["broker"]["detail"] == "ok (celery broker)"
 
 
-@pytest.mark.django_db
-def test_readyz_says_unavailable_when_a_dependency_is_down(client, monkeypatch):
+@pytest.fixture
+def broker_down(monkeypatch):
     from opsportal.core import health
 
-    def broker_down():
-        raise ConnectionError("Connection refused")
+    def check():
+        raise ConnectionError("Error 111 connecting to redis-internal.prod.example:6379. Connection refused.")
 
-    monkeypatch.setitem(health.CHECKS, "broker", broker_down)
+    monkeypatch.setitem(health.CHECKS, "broker", check)
+
+
+@pytest.mark.django_db
+def test_readyz_tells_anonymous_callers_only_ok_or_not_per_check(client, broker_down, caplog):
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json()["checks"]["broker"] == {
-        "status": "error",
-        "detail": "ConnectionError: Connection refused",
-        "ms": response.json()["checks"]["broker"]["ms"],
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "ok", "channel_layer": "ok", "broker": "error"},
     }
+    assert "redis-internal" not in response.content.decode()
+    # The operator still learns why, from the log.
+    assert "redis-internal.prod.example" in caplog.text
+
+
+@pytest.mark.django_db
+def test_readyz_tells_non_staff_accounts_no_more_than_anonymous(client_for, charlie, broker_down):
+    response = client_for(charlie).get("/readyz")
+    assert response.json()["checks"]["broker"] == "error"
+
+
+@pytest.mark.django_db
+def test_readyz_tells_staff_what_failed(client_for, vera, broker_down):
+    response = client_for(vera).get("/readyz")
+    assert response.status_code == 503
+    broker = response.json()["checks"]["broker"]
+    assert broker["status"] == "error"
+    assert broker["detail"].startswith("ConnectionError: Error 111 connecting to redis-internal")

@@ -1,12 +1,14 @@
 """Demo data loads once, completely, and a second run changes nothing."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from oncall import rotation, selectors
 from oncall.models import Region, Schedule, ScheduleLayer, ScheduleOverride, ShiftSwap, Team, TeamMembership
 from opsportal.changes.models import MaintenanceWindow
 from opsportal.core.models import AuditEntry
@@ -83,6 +85,34 @@ def test_demo_schedules_follow_the_sun():
     monday = now - timedelta(days=now.weekday())
     for override in ScheduleOverride.objects.all():
         assert monday.date() <= override.start.date() <= (monday + timedelta(days=6)).date()
+
+
+# Either side of both DST changes: North America moves on 8 March and 1 November 2026, Europe on 29 March and
+# 25 October, so some weeks each region is on a different offset than usual.
+COVERAGE_WEEKS = 8
+
+
+@pytest.mark.parametrize(
+    "when",
+    [
+        datetime(2026, 3, 2, 12, 0, tzinfo=UTC),  # winter, then both spring changes within the weeks checked
+        datetime(2026, 7, 15, 3, 30, tzinfo=UTC),  # summer everywhere
+        datetime(2026, 10, 20, 23, 45, tzinfo=UTC),  # both autumn changes within the weeks checked
+        datetime(2026, 12, 3, 12, 51, tzinfo=UTC),  # winter
+    ],
+)
+def test_demo_schedules_leave_no_gap_nights_and_weekends_included(when):
+    with time_machine.travel(when, tick=False):
+        demo_load()
+    end = when + timedelta(weeks=COVERAGE_WEEKS)
+    schedules = list(selectors.schedules_for_engine())
+    assert len(schedules) == 3
+    for schedule in schedules:
+        engine = selectors.rotation_schedule(schedule)
+        assert rotation.gaps(engine, when, end) == [], schedule.name
+        # Weekends and nights are covered by someone in each of the regions in turn.
+        held = {shift.source for shift in rotation.final_schedule(engine, when, end)}
+        assert {"NA", "EU", "APAC"} <= held
 
 
 def test_demo_load_is_idempotent():

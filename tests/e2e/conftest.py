@@ -164,7 +164,13 @@ def live_server_url(django_db_setup, django_db_blocker, tmp_path_factory):
         database_url = _database_url(connection.settings_dict)
     production = settings.RUNNING_MODE == "production"
     env = {key: value for key, value in os.environ.items() if key not in {"DJANGO_ALLOW_ASYNC_UNSAFE"}}
-    env.update(DEBUG="1", DATABASE_URL=database_url, PYTHONUNBUFFERED="1", LOG_LEVEL="WARNING")
+    env.update(
+        DEBUG="1",
+        DATABASE_URL=database_url,
+        PYTHONUNBUFFERED="1",
+        LOG_LEVEL="WARNING",
+        OPSPORTAL_MODE=settings.RUNNING_MODE,
+    )
     if production:
         env["REDIS_URL"] = settings.REDIS_URL
     else:

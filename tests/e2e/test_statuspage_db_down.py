@@ -50,6 +50,7 @@ def server_behind_proxy(tmp_path):
         DEBUG="1",
         PYTHONUNBUFFERED="1",
         LOG_LEVEL="WARNING",
+        OPSPORTAL_MODE="production",
         REDIS_URL=settings.REDIS_URL,
         DATABASE_URL=f"postgres://{db['USER']}@127.0.0.1:{proxy.port}/{db['NAME']}",
     )

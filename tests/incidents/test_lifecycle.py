@@ -85,3 +85,42 @@ def test_public_update_statuses_map_back_and_reject_others():
     for bad in ("postmortem", "triage", "closed", ""):
         with pytest.raises(ValueError, match="public update"):
             internal_status_for_public(bad)
+
+
+def test_lifecycle_final_statuses_are_the_ones_the_table_leads_nowhere_from():
+    from opsportal.incidents.lifecycle import FINAL
+
+    assert {S.CLOSED, S.DECLINED, S.MERGED} == FINAL
+    assert all(not can_transition(final, other) for final in FINAL for other in S)
+
+
+def test_lifecycle_status_sets_agree_with_the_table():
+    from opsportal.incidents.lifecycle import (
+        ACTIVE,
+        COMMANDED,
+        NEVER_PUBLIC,
+        POSTMORTEM_PUBLISHABLE,
+        TAKES_COMMANDER,
+    )
+
+    assert ACTIVE - {S.TRIAGE} == COMMANDED
+    assert ACTIVE | {S.RESOLVED} == TAKES_COMMANDER
+    assert POSTMORTEM_PUBLISHABLE.isdisjoint(ACTIVE)
+    assert all(public_status(status) is None for status in NEVER_PUBLIC)
+
+
+@pytest.mark.parametrize(
+    ("status", "default"),
+    [
+        (S.TRIAGE, "investigating"),
+        (S.INVESTIGATING, "investigating"),
+        (S.IDENTIFIED, "identified"),
+        (S.MONITORING, "monitoring"),
+        (S.RESOLVED, "resolved"),
+        (S.CLOSED, "investigating"),
+    ],
+)
+def test_lifecycle_public_update_default_starts_where_the_incident_is(status, default):
+    from opsportal.incidents.lifecycle import public_update_default
+
+    assert public_update_default(status) == default

@@ -158,3 +158,17 @@ def test_each_recipient_of_a_batch_gets_their_own_to_unsubscribe_link_and_messag
         assert mail["List-Unsubscribe"] == f"<https://status.example.com/u/{address.split('@')[0]}>"
         assert "slot" not in mail.as_string()
     assert len({mail["Message-ID"] for mail in seen.values()}) == 3
+
+
+def test_without_smtp_or_the_console_opt_in_no_email_is_marked_sent(enqueue, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    settings.NOTIFICATIONS_CONSOLE = False
+    message = enqueue(Recipient("email", "ana@shop.example.com"))
+
+    deliver_due_batches()
+
+    row = message.deliveries.get()
+    assert (row.status, row.last_error) == (
+        Delivery.Status.PENDING,
+        "No SMTP server is configured (EMAIL_HOST).",
+    )

@@ -22,6 +22,7 @@ MESSAGES_PATH = f"/2010-04-01/Accounts/{SID}/Messages.json"
 @pytest.fixture
 def provider(http_sink, settings):
     sink = http_sink()
+    settings.WEBHOOKS_ALLOW_PRIVATE = True  # the provider stand-in listens on loopback
     settings.SMS_API_BASE_URL = sink.url
     settings.SMS_ACCOUNT_SID, settings.SMS_AUTH_TOKEN, settings.SMS_FROM = SID, TOKEN, SENDER
     sink.reply(
@@ -91,6 +92,19 @@ def test_without_a_provider_texts_go_to_the_console(enqueue, settings, capsys):
 
     assert "[sms to +14165550100] Checkout is degraded." in capsys.readouterr().out
     assert delivery_of(message).status == Status.SENT
+
+
+def test_without_a_provider_or_the_console_opt_in_no_text_is_marked_sent(enqueue, settings, capsys):
+    settings.SMS_API_BASE_URL = ""
+    settings.NOTIFICATIONS_CONSOLE = False
+    message = enqueue(Recipient("sms", "+14165550100"), text="Checkout is degraded.")
+
+    deliver_due_batches()
+
+    row = delivery_of(message)
+    assert row.status == Status.PENDING
+    assert row.last_error == "No SMS provider is configured (SMS_API_BASE_URL)."
+    assert "Checkout is degraded." not in capsys.readouterr().out
 
 
 def test_short_texts_are_left_alone():

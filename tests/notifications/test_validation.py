@@ -49,3 +49,27 @@ def test_public_addresses_and_bad_schemes(settings):
 def test_loopback_is_allowed_only_when_the_setting_says_so(settings):
     settings.WEBHOOKS_ALLOW_PRIVATE = True
     assert validate_webhook_url("http://127.0.0.1:9999/hook") == "http://127.0.0.1:9999/hook"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://hooks.example.com/a b",
+        "https://hooks.example.com/\n",
+        "https://hooks\x00.example.com/",
+        "http://x/\x7f",
+    ],
+)
+def test_urls_with_whitespace_or_control_characters_are_refused(settings, url):
+    settings.WEBHOOKS_ALLOW_PRIVATE = True  # refused before any address is considered
+    with pytest.raises(ValidationError, match="spaces or control characters"):
+        validate_webhook_url(url)
+
+
+@pytest.mark.parametrize(
+    "url", ["http://[::ffff:10.0.0.1]/", "http://[64:ff9b::7f00:1]/", "http://100.64.0.7/"]
+)
+def test_embedded_and_shared_addresses_are_refused(settings, url):
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    with pytest.raises(ValidationError, match="private, loopback or link-local"):
+        validate_webhook_url(url)

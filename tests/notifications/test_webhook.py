@@ -121,10 +121,7 @@ def test_ssrf_target_is_refused_at_send_time(enqueue, sink, settings):
 
     row = delivery_of(message)
     assert row.status == Status.DEAD
-    assert row.last_error == (
-        f"Refused URL {sink.url}/internal: "
-        "Webhooks cannot point at private, loopback or link-local addresses."
-    )
+    assert row.last_error == f"Refused URL {sink.url}/internal: 127.0.0.1 is not a public address"
     assert sink.requests == []
 
 
@@ -133,3 +130,36 @@ def test_a_batch_to_one_receiver_reuses_one_connection(enqueue, sink):
     assert deliver_due_batches() == 5
     assert len(sink.requests) == 5
     assert len(sink.connections) == 1
+
+
+def test_dns_rebinding_after_sign_up_cannot_reach_inside(enqueue, settings):
+    """The name answers "public" (127.0.0.2 stands in) to the sign-up check and to the send's one lookup, and
+    points inside (127.0.0.3) from then on: the send connects to the address it checked, never looks again."""
+    from opsportal.core.outbound import reset_resolver, set_resolver
+    from opsportal.notifications.validation import validate_webhook_url
+    from tests.core.test_outbound import ScriptedResolver, _free_port_on_both, http_server
+
+    settings.WEBHOOKS_ALLOW_PRIVATE = False
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.2/32"]
+    port = _free_port_on_both()
+    resolver = ScriptedResolver(["127.0.0.2"], ["127.0.0.2"], ["127.0.0.3"])
+    token = set_resolver(resolver)
+    try:
+        with http_server("127.0.0.2", port) as (_, outside), http_server("127.0.0.3", port) as (_, inside):
+            url = validate_webhook_url(f"http://hooks.partner.test:{port}/hook")
+            message = enqueue(Recipient("webhook", url), payload=PAYLOAD)
+            deliver_due_batches()
+    finally:
+        reset_resolver(token)
+
+    assert delivery_of(message).status == Status.SENT
+    assert len(resolver.lookups) == 2  # sign-up, then one per connection
+    assert [request["path"] for request in outside] == ["/hook"]
+    assert inside == []
+
+
+def test_a_huge_answer_to_a_webhook_is_not_stored_and_a_2xx_still_counts(enqueue, sink):
+    sink.reply("/big", (200, {}, b"z" * 200_000))
+    message = enqueue(Recipient("webhook", f"{sink.url}/big"), payload=PAYLOAD)
+    deliver_due_batches()
+    assert delivery_of(message).status == Status.SENT

@@ -194,3 +194,12 @@ def test_swap_decline_through_api(api, schedule, ana, make_token, write_token):
     declined = api.post(f"{ONCALL}swaps/{swap_id}/decline/", token=make_token(ana, "oncall:write"))
     assert declined.json()["status"] == "declined"
     assert not ScheduleOverride.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "zone", ["localtime", "posixrules", "right/UTC", "Factory", "Mars/Olympus", "Europe/ Dublin", ""]
+)
+def test_schedule_create_refuses_time_zones_outside_the_iana_list(api, team, write_token, zone):
+    body = {"name": "N", "slug": "n", "team": "payments", "time_zone": zone}
+    assert_problem(api.post(SCHEDULES, body, token=write_token), 400)
+    assert not Schedule.objects.filter(slug="n").exists()

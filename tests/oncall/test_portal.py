@@ -48,7 +48,7 @@ def test_board_shows_who_the_engine_says_is_on_call(schedule, vera, client_for):
     body = response.content.decode()
     assert f'<strong class="on-call-person">{expected}</strong>' in body
     assert f'<time datetime="{handoff.when.isoformat()}">' in body
-    row = next(row for group in response.context["board"] for row in group["rows"])
+    row = next(row for entry in response.context["teams"] for row in entry["rows"])
     assert row.on_call == expected
 
 

@@ -168,3 +168,9 @@ def test_swap_propose_refuses_outsider_and_self(schedule, rob, charlie):
         services.swap_propose(actor=rob, counterpart=rob, **span)
     with pytest.raises(ValidationError):
         services.swap_propose(actor=rob, counterpart=charlie, **span)
+
+
+@pytest.mark.parametrize("zone", ["localtime", "posixrules", "right/Europe/Dublin", "Factory", "posix/UTC"])
+def test_schedule_create_refuses_zone_files_outside_the_iana_list(team, rob, zone):
+    with pytest.raises(ValidationError, match="not an IANA time zone name"):
+        services.schedule_create(actor=rob, name="X", slug="x", team=team, time_zone=zone)

@@ -58,7 +58,7 @@ def test_each_role_is_allowed_or_refused(personas, client_for, method, name, all
 
 
 def test_revoking_a_token_needs_the_responder_role(personas, client_for, make_token):
-    from opsportal.api.models import ApiToken
+    from opsportal.core.models import ApiToken
 
     make_token(personas["admin"], "oncall:read")
     token = ApiToken.objects.get()

@@ -3,8 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from opsportal.api.models import ApiToken
-from opsportal.core.models import AuditEntry
+from opsportal.core.models import ApiToken, AuditEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -59,3 +58,57 @@ def test_responders_see_only_their_own_tokens_and_admins_see_all(rob, alice, cli
         "rob's",
         "alice's",
     }
+
+
+def test_an_admin_adds_a_partner_gives_it_a_token_and_switches_it_off(alice, client_for, api):
+    from opsportal.core.models import Partner
+
+    client = client_for(alice)
+    added = client.post(
+        reverse("portal:partner_new"),
+        {"partner-name": "Acme Payments", "partner-contacts": "Ann Lee <ann@acme.example>"},
+    )
+    assert added.status_code == 302
+    partner = Partner.objects.get()
+    assert [str(c) for c in partner.contacts.all()] == ["Ann Lee <ann@acme.example>"]
+    created = client.post(
+        reverse("portal:partner_token_new"),
+        {
+            "partner_token-partner": partner.pk,
+            "partner_token-name": "status monitor",
+            "partner_token-scopes": ["statuspage:read"],
+            "partner_token-expires_in_days": "90",
+        },
+    )
+    plaintext = created.context["created_plaintext"]
+    assert plaintext and api.get("/api/v1/status/incidents/", token=plaintext).status_code == 200
+    page = client.get(reverse("portal:api_tokens")).content.decode()
+    assert "Acme Payments" in page and "ann@acme.example" in page
+    client.post(reverse("portal:partner_active", args=[partner.pk]), {"active": "0"})
+    assert api.get("/api/v1/status/incidents/", token=plaintext).status_code == 401
+    assert AuditEntry.objects.filter(action="partner.deactivated", actor=alice).exists()
+
+
+def test_a_partner_token_cannot_be_given_staff_scopes(alice, client_for):
+    from opsportal.core.identity_services import partner_create
+    from opsportal.core.services import SYSTEM
+
+    partner = partner_create(actor=SYSTEM, name="Acme")
+    response = client_for(alice).post(
+        reverse("portal:partner_token_new"),
+        {
+            "partner_token-partner": partner.pk,
+            "partner_token-name": "x",
+            "partner_token-scopes": ["incidents:read"],
+        },
+    )
+    assert response.status_code == 400
+    assert ApiToken.objects.count() == 0
+
+
+@pytest.mark.parametrize("persona", ["viewer", "responder", "incident_commander"])
+def test_only_admins_see_and_manage_partners(personas, client_for, persona):
+    client = client_for(personas[persona])
+    assert b"Add a partner" not in client.get(reverse("portal:api_tokens")).content
+    response = client.post(reverse("portal:partner_new"), {"partner-name": "Sneaky"})
+    assert response.status_code == 403

@@ -5,6 +5,7 @@ subscriber email and SMS shows where to manage or stop it; out-of-range dates in
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -17,11 +18,15 @@ from opsportal.notifications.delivery import deliver_due_batches
 from opsportal.notifications.models import Delivery
 from opsportal.notifications.transports.sms import sms_text
 from statuspage.models import Component, Subscriber
-from tests.notifications.test_email import mail_sink  # noqa: F401 (a fixture: a real SMTP server on loopback)
+from tests.notifications.test_email import mail_sink as mail_sink  # a fixture: real SMTP on loopback
 
 pytestmark = pytest.mark.django_db
 
 ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def parse_xml(content: bytes) -> ET.Element:
+    return ET.fromstring(content)  # noqa: S314 - our own feed, parsed in a test
 
 
 @pytest.fixture
@@ -45,7 +50,7 @@ def legacy(rob, checkout):
         actor=rob, incident=incident, status="investigating", body="On it."
     )
     Incident.objects.filter(pk=incident.pk).update(public_title="Checkout\nerrors\r\nBcc: all@example.com")
-    PublicUpdate.objects.filter(pk=update.pk).update(body="Card\x0bpayments\x00 fail\ufffe <b>now</b>")
+    PublicUpdate.objects.filter(pk=update.pk).update(body="Card\x0bpayments\x1b fail\ufffe <b>now</b>")
     return Incident.objects.get(pk=incident.pk)
 
 
@@ -60,25 +65,25 @@ def _deliver_everything() -> None:
 def test_feeds_survive_control_characters_stored_before_the_rules(client, legacy, path):
     response = client.get(path)
     assert response.status_code == 200
-    root = ET.fromstring(response.content)  # well-formed XML 1.0
+    root = parse_xml(response.content)  # well-formed XML 1.0
     text = ET.tostring(root, encoding="unicode")
     assert "Checkout errors Bcc: all@example.com — Investigating" in text
     assert "Cardpayments fail" in text
 
 
 def test_feed_bodies_are_escaped_text(client, legacy):
-    root = ET.fromstring(client.get("/history.atom").content)
+    root = parse_xml(client.get("/history.atom").content)
     summary = root.find(f"{ATOM}entry/{ATOM}summary")
     # A reader unescapes once and shows the characters "<b>", never bold text or a script.
     assert "&lt;b&gt;now&lt;/b&gt;" in summary.text and "<b>" not in summary.text
-    rss = ET.fromstring(client.get("/history.rss").content)
+    rss = parse_xml(client.get("/history.rss").content)
     assert "&lt;b&gt;now&lt;/b&gt;" in rss.find("channel/item/description").text
 
 
 def test_static_export_survives_control_characters_stored_before_the_rules(tmp_path, legacy):
     call_command("export_statuspage", str(tmp_path))
-    assert ET.parse(tmp_path / "history.rss").getroot().tag == "rss"
-    assert ET.parse(tmp_path / "history.atom").getroot().tag == f"{ATOM}feed"
+    assert parse_xml((tmp_path / "history.rss").read_bytes()).tag == "rss"
+    assert parse_xml((tmp_path / "history.atom").read_bytes()).tag == f"{ATOM}feed"
     assert (tmp_path / f"incidents/{legacy.pk}/index.html").exists()
 
 
@@ -145,3 +150,46 @@ def test_subscriber_sms_shows_where_to_stop_it(
 @pytest.mark.parametrize("before", ["9999-12", "0001-01", "abc", "2026-13"])
 def test_history_with_a_month_out_of_range_answers_400(client, before):
     assert client.get(f"/history/?before={before}").status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("channel", "address"),
+    [
+        ("email", "ana@shop.example.com\r\nBcc: all@example.com"),
+        ("email", "ana@shop\x0b.example.com"),
+        ("sms", "+14165550100\x00"),
+        ("webhook", "https://hooks.example.com/\x85status"),
+        ("email", "a" * 600 + "@shop.example.com"),
+    ],
+)
+def test_subscribe_refuses_addresses_with_control_characters(
+    client, api, alice, make_token, channel, address
+):
+    client.post("/subscribe/", {"channel": channel, "address": address})
+    token = make_token(alice, "subscribers:write")
+    response = api.post("/api/v1/subscribers/", {"channel": channel, "address": address}, token=token)
+    assert response.status_code == 400
+    assert not Subscriber.objects.exists()
+
+
+def test_maintenance_calendar_drops_control_characters_stored_before_the_rules(client, rob):
+    import icalendar
+
+    from opsportal.changes import services as maintenance
+    from opsportal.changes.models import MaintenanceWindow
+
+    start = timezone.now() + timedelta(days=2)
+    window = maintenance.maintenance_schedule(
+        actor=rob,
+        title="Payouts",
+        body="Pause.",
+        components=[],
+        scheduled_for=start,
+        scheduled_until=start + timedelta(hours=1),
+    )
+    MaintenanceWindow.objects.filter(pk=window.pk).update(title="Payouts\x0bswitch\x1b")
+    response = client.get("/maintenance.ics")
+    assert response.status_code == 200
+    assert not any(ord(c) < 32 and c not in "\r\n\t" for c in response.content.decode())
+    [event] = icalendar.Calendar.from_ical(response.content).walk("VEVENT")
+    assert "Payoutsswitch" in str(event["SUMMARY"])

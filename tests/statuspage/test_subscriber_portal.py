@@ -80,9 +80,9 @@ def test_the_list_uses_a_bounded_number_of_queries(
         assert client.get(LIST).status_code == 200
 
 
-def test_export_has_every_column_but_secrets_and_is_audited(client_for, vera, mixed, components):
+def test_export_has_every_column_but_secrets_and_is_audited(client_for, alice, mixed, components):
     mixed.components.set(components)
-    response = client_for(vera).get(EXPORT)
+    response = client_for(alice).get(EXPORT)
     assert response.status_code == 200 and response["Content-Type"] == "text/csv"
     text = b"".join(response.streaming_content).decode()
     rows = list(csv.DictReader(io.StringIO(text)))
@@ -91,7 +91,16 @@ def test_export_has_every_column_but_secrets_and_is_audited(client_for, vera, mi
     first = next(row for row in rows if row["address"] == "a@shop.example")
     assert first["status"] == "active" and first["components"] == "Checkout;Payments"
     assert next(row for row in rows if row["channel"] == "sms")["address"] == "+14165550100"
-    assert AuditEntry.objects.filter(action="subscriber.exported", actor=vera).exists()
+    assert AuditEntry.objects.filter(action="subscriber.exported", actor=alice).exists()
+
+
+@pytest.mark.parametrize("persona", ["viewer", "responder", "incident_commander"])
+def test_only_admins_export_subscribers_personal_data(client_for, personas, mixed, persona):
+    client = client_for(personas[persona])
+    assert client.get(EXPORT).status_code == 403
+    assert not AuditEntry.objects.filter(action="subscriber.exported").exists()
+    assert "Export CSV" not in client.get(LIST).content.decode()
+    assert "Export CSV" in client_for(personas["admin"]).get(LIST).content.decode()
 
 
 def test_an_admin_imports_a_csv_as_confirmed_subscribers(client_for, alice, components):

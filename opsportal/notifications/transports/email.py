@@ -14,6 +14,7 @@ from django.core.mail.message import sanitize_address
 from django.core.mail.utils import DNS_NAME
 from django.utils.html import escape
 
+from opsportal.core.startup import NON_DELIVERING_EMAIL_BACKENDS
 from opsportal.core.text import one_line
 from opsportal.notifications.transports.base import PermanentError, TransientError, Transport
 
@@ -65,6 +66,9 @@ class EmailTransport(Transport):
         self._templates: dict[tuple[int, bool], bytes] = {}
 
     def open(self) -> None:
+        if settings.EMAIL_BACKEND in NON_DELIVERING_EMAIL_BACKENDS and not settings.NOTIFICATIONS_CONSOLE:
+            # Settings refuse to start like this; an email that went nowhere is never marked sent.
+            raise TransientError("No SMTP server is configured (EMAIL_HOST).")
         self.connection = get_connection(fail_silently=False)
         try:
             self.connection.open()
@@ -110,7 +114,10 @@ class EmailTransport(Transport):
             if html:
                 email.attach_alternative(html, "text/html")
             data = email.message().as_bytes(linesep="\r\n")
-            self._templates[key] = data if not with_manage or _MANAGE_SLOT.encode() in data else None
+            # Every part that shows the link must still hold the placeholder verbatim, or the message is built
+            # per recipient instead.
+            intact = not with_manage or data.count(_MANAGE_SLOT.encode()) >= (2 if html else 1)
+            self._templates[key] = data if intact else None
         return self._templates[key]
 
     def _send_from_template(self, delivery, unsubscribe_url: str, manage_url: str) -> None:

@@ -9,11 +9,12 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 
+from opsportal.core.outbound import OutboundClient
 from opsportal.notifications.transports.base import (
-    HttpSession,
     PermanentError,
     TransientError,
     Transport,
+    http_post,
     retry_after_from,
 )
 from opsportal.notifications.transports.console import console_write
@@ -106,11 +107,11 @@ class TwilioHttpProvider(SmsProvider):
             "Accept": "application/json",
         }
         self.sender = sender
-        self.session = HttpSession(timeout=timeout)
+        self.client = OutboundClient(timeout=timeout, user_agent="opsportal-sms/1")
 
     def send(self, *, to: str, body: str) -> None:
         form = urlencode({"To": to, "From": self.sender, "Body": body}).encode()
-        response = self.session.post(self.url, body=form, headers=self.headers)
+        response = http_post(self.client, self.url, body=form, headers=self.headers)
         if 200 <= response.status < 300:
             return
         detail = _provider_error(response.body)
@@ -122,7 +123,7 @@ class TwilioHttpProvider(SmsProvider):
         raise PermanentError(f"SMS provider HTTP {response.status}{detail}")
 
     def close(self) -> None:
-        self.session.close()
+        self.client.close()
 
 
 def _provider_error(body: bytes) -> str:
@@ -138,6 +139,9 @@ def _provider_error(body: bytes) -> str:
 
 def sms_provider() -> SmsProvider:
     if not settings.SMS_API_BASE_URL:
+        if not settings.NOTIFICATIONS_CONSOLE:
+            # Settings refuse to start like this; a text that went nowhere is never marked sent.
+            raise TransientError("No SMS provider is configured (SMS_API_BASE_URL).")
         return ConsoleSmsProvider()
     return TwilioHttpProvider(
         base_url=settings.SMS_API_BASE_URL,
