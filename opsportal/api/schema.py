@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from rest_framework import serializers
 
 from opsportal.core.problems import PROBLEM_CONTENT_TYPE, TITLES
+from opsportal.core.time_zones import iana_time_zones, validate_time_zone
 
 # What a caller can meet on any operation: no or a bad token, a scope or role it lacks, an id (or a page) that
 # is not there, its rate limit.
@@ -142,7 +143,10 @@ class _TypedTextField(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        if direction == "request":
+        if direction == "request" and validate_time_zone in self.target.validators:
+            # A time zone is a name from the IANA list (opsportal.core.time_zones), nothing else.
+            schema["enum"] = sorted(iana_time_zones())
+        elif direction == "request":
             schema["pattern"] = _text_pattern(multi_line=self.multi_line, blank=self.target.allow_blank)
         return schema
 

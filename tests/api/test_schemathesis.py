@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # Small and derandomized: the same few examples per operation on every run, so CI stays within minutes on two
 # cores. Raise it by hand (SCHEMATHESIS_EXAMPLES=100) when hunting.
 MAX_EXAMPLES = 6
+STATEFUL_SCENARIOS = 10
 
 
 def _wsgi_app():
@@ -65,11 +66,29 @@ def live_data(demo_rows, db, settings):
     request_finished.connect(close_old_connections)
 
 
+# The token of the test being run. Handed to schemathesis as its auth (not as plain headers), so its auth checks
+# know what to take away when they ask whether the API really refuses a request without it.
+_current_token: dict[str, str] = {}
+# Schemathesis draws its coverage cases when the module is collected, before any test has a token.
+NOT_YET = "token-made-by-the-test"
+
+
+@schema.auth()
+class BearerToken:
+    def get(self, case, context):
+        return _current_token.get("value", NOT_YET)
+
+    def set(self, case, data, context):
+        case.headers = {**(case.headers or {}), "Authorization": f"Bearer {data}"}
+
+
 @pytest.fixture
-def auth_headers(live_data, make_token):
+def admin_token(live_data, make_token):
     """An admin's token holding every scope, so each operation is reachable."""
     admin = get_user_model().objects.get(username="ana")  # the demo's admin
-    return {"Authorization": f"Bearer {make_token(admin, list(ALL_SCOPES))}"}
+    _current_token["value"] = make_token(admin, list(ALL_SCOPES))
+    yield
+    _current_token.clear()
 
 
 @schema.parametrize()
@@ -81,8 +100,26 @@ def auth_headers(live_data, make_token):
     # Generation speed is schemathesis's business, not the API's.
     suppress_health_check=list(HealthCheck),
 )
-def test_api_matches_its_openapi_schema(case, auth_headers):
-    case.call_and_validate(headers=auth_headers)
+def test_api_matches_its_openapi_schema(case, admin_token):
+    if (case.headers or {}).get("Authorization") == f"Bearer {NOT_YET}":
+        case.headers["Authorization"] = f"Bearer {_current_token['value']}"
+    case.call_and_validate()
+
+
+def test_api_workflows_keep_to_the_schema(admin_token):
+    """Stateful: chains of calls linked through the ids responses return (create, then read, change, delete),
+    with the checks that only apply there (a created resource is found, a deleted one is gone)."""
+
+    schema.as_state_machine().run(
+        settings=settings(
+            max_examples=STATEFUL_SCENARIOS,
+            stateful_step_count=4,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+        )
+    )
 
 
 def test_schema_generates_without_warnings(tmp_path):
