@@ -63,11 +63,11 @@ class RangeInput(serializers.Serializer):
     def validate(self, data):
         if data["end"] <= data["start"]:
             raise serializers.ValidationError(
-                {"end": "The range must end after it starts."}, code="unprocessable"
+                {"end": "The range must end after it starts."}
             )
         if data["end"] - data["start"] > MAX_FINAL_RANGE:
             raise serializers.ValidationError(
-                {"end": f"At most {MAX_FINAL_RANGE.days} days at once."}, code="unprocessable"
+                {"end": f"At most {MAX_FINAL_RANGE.days} days at once."}
             )
         return data
 

@@ -15,16 +15,17 @@ from opsportal.core.time_zones import iana_time_zones, validate_time_zone
 # What a caller can meet on any operation: no or a bad token, a scope or role it lacks, an id (or a page) that
 # is not there, its rate limit.
 ALWAYS = (401, 403, 404, 429)
-# Operations that take input can also be refused for it: 400 when it breaks the schema, 422 when it is well
-# formed but means something we refuse (an unknown reference, an end before its start).
-WITH_INPUT = (400, 422)
+# Operations that take input can also be refused for it, whether it breaks the schema or means something we
+# refuse (an unknown reference, an end before its start).
+WITH_INPUT = (400,)
 # A request body can be too large for us or not JSON at all.
 WITH_BODY = (413, 415)
 # A write can find the thing in a state that does not allow it.
 WRITES = (409,)
 
 DESCRIPTIONS = {
-    400: "The request breaks the schema (a field's type, length, characters or range); `errors` names each "
+    400: "The input is refused: it breaks the schema (a field's type, length, characters or range), or it is well "
+    "formed but refused for what it means (an unknown reference, an end before its start); `errors` names each "
     "field.",
     401: "No token, or a token that is unknown, revoked, expired or belongs to a disabled account.",
     403: "The token lacks the scope, or its holder the role, this operation needs.",
@@ -32,8 +33,6 @@ DESCRIPTIONS = {
     409: "The thing is in a state that does not allow this (a transition that is not allowed from here).",
     413: "The request body is larger than the server accepts.",
     415: "The request body is not JSON.",
-    422: "Well formed, but refused for what it means (an unknown reference, a range that ends before it "
-    "starts); `errors` names each field.",
     429: "Too many requests for this token; retry after `Retry-After` seconds.",
 }
 
@@ -48,7 +47,7 @@ class ProblemSerializer(serializers.Serializer):
     status = serializers.IntegerField()
     detail = serializers.CharField()
     instance = serializers.CharField(required=False, help_text="The path that was requested")
-    errors = serializers.DictField(required=False, help_text="Field name to what is wrong with it (400, 422)")
+    errors = serializers.DictField(required=False, help_text="Field name to what is wrong with it (400)")
     retry_after = serializers.IntegerField(required=False, help_text="Seconds to wait (429)")
 
     class Meta:

@@ -28,7 +28,7 @@ TITLES = {
     409: "Conflict",
     413: "Request body too large",
     415: "Unsupported media type",
-    422: "Unprocessable request",
+    422: "Validation failed",
     429: "Too many requests",
     500: "Internal server error",
     503: "Service unavailable",
@@ -42,7 +42,7 @@ SLUGS = {
     409: "conflict",
     413: "body-too-large",
     415: "unsupported-media-type",
-    422: "unprocessable",
+    422: "validation-failed",
     429: "too-many-requests",
     500: "internal-error",
     503: "unavailable",
@@ -79,28 +79,12 @@ def _flatten(detail) -> str:
     return str(detail)
 
 
-# Error codes that mean "well formed, but refused for what it says": the schema cannot promise against these, so
-# they answer 422 and a 400 always means the request broke the schema. A serializer's cross-field check raises
-# with code="unprocessable"; services raise Django's ValidationError, which is meaning by construction.
-MEANING_CODES = frozenset({"does_not_exist", "unique", "unprocessable"})
-
-
-def _codes(detail) -> set[str]:
-    if isinstance(detail, dict):
-        return set().union(*(_codes(value) for value in detail.values())) if detail else set()
-    if isinstance(detail, list):
-        return set().union(*(_codes(item) for item in detail)) if detail else set()
-    return {getattr(detail, "code", None) or "invalid"}
-
-
 def problem_exception_handler(exc, context):
     request = context.get("request")
     instance = request.path if request is not None else ""
-    meaning = False
     if isinstance(exc, DjangoValidationError):
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         exc = exceptions.ValidationError(errors)
-        meaning = True
     elif isinstance(exc, RequestDataTooBig):
         exc = BodyTooLarge(f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
     elif isinstance(exc, Http404):
@@ -118,15 +102,7 @@ def problem_exception_handler(exc, context):
     if response is None:
         return None  # unhandled: Django's handler500 answers with a problem, without a stack trace
 
-    if isinstance(exc, exceptions.ValidationError) and (meaning or _codes(exc.detail) <= MEANING_CODES):
-        code = status.HTTP_422_UNPROCESSABLE_ENTITY
-        body = problem(
-            code,
-            "The request was refused for what it says; see errors.",
-            instance=instance,
-            errors=exc.detail,
-        )
-    elif isinstance(exc, exceptions.ValidationError):
+    if isinstance(exc, exceptions.ValidationError):
         code = status.HTTP_400_BAD_REQUEST
         body = problem(
             code,

@@ -55,7 +55,7 @@ class IncidentFilterInput(serializers.Serializer):
         since, until = attrs.get("since"), attrs.get("until")
         if since and until and since > until:
             raise serializers.ValidationError(
-                {"until": "until must not come before since."}, code="unprocessable"
+                {"until": "until must not come before since."}
             )
         return attrs
 
@@ -143,7 +143,7 @@ class PostmortemEditInput(serializers.Serializer):
     def validate(self, attrs):
         if not attrs:
             raise serializers.ValidationError(
-                f"Send at least one of: {', '.join(EDITABLE_FIELDS)}.", code="unprocessable"
+                f"Send at least one of: {', '.join(EDITABLE_FIELDS)}."
             )
         return attrs
 
