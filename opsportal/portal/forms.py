@@ -6,7 +6,7 @@ from email.utils import parseaddr
 
 from django import forms
 
-from opsportal.core.fields import LineFormField
+from opsportal.core.fields import BodyFormField, LineFormField
 from opsportal.core.models import Partner
 from opsportal.core.roles import ROLE_ORDER
 from opsportal.core.scopes import ALL_SCOPES, PARTNER_SCOPES
@@ -36,8 +36,8 @@ class ApiTokenForm(forms.Form):
 
 class PartnerForm(forms.Form):
     prefix = "partner"
-    name = forms.CharField(max_length=120, help_text="The organisation, e.g. “Acme Payments”.")
-    contacts = forms.CharField(
+    name = LineFormField(max_length=120, help_text="The organisation, e.g. “Acme Payments”.")
+    contacts = BodyFormField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=4000,
@@ -59,7 +59,7 @@ class PartnerForm(forms.Form):
 class PartnerTokenForm(forms.Form):
     prefix = "partner_token"
     partner = forms.ModelChoiceField(queryset=Partner.objects.filter(is_active=True))
-    name = forms.CharField(max_length=100, help_text="What will use it, e.g. “status monitor”.")
+    name = LineFormField(max_length=NAME_MAX, help_text="What will use it, e.g. “status monitor”.")
     scopes = forms.MultipleChoiceField(
         choices=[(scope, scope) for scope in PARTNER_SCOPES],
         widget=forms.CheckboxSelectMultiple,
