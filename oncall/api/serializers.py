@@ -62,13 +62,9 @@ class RangeInput(serializers.Serializer):
 
     def validate(self, data):
         if data["end"] <= data["start"]:
-            raise serializers.ValidationError(
-                {"end": "The range must end after it starts."}
-            )
+            raise serializers.ValidationError({"end": "The range must end after it starts."})
         if data["end"] - data["start"] > MAX_FINAL_RANGE:
-            raise serializers.ValidationError(
-                {"end": f"At most {MAX_FINAL_RANGE.days} days at once."}
-            )
+            raise serializers.ValidationError({"end": f"At most {MAX_FINAL_RANGE.days} days at once."})
         return data
 
 

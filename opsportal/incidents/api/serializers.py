@@ -54,9 +54,7 @@ class IncidentFilterInput(serializers.Serializer):
     def validate(self, attrs):
         since, until = attrs.get("since"), attrs.get("until")
         if since and until and since > until:
-            raise serializers.ValidationError(
-                {"until": "until must not come before since."}
-            )
+            raise serializers.ValidationError({"until": "until must not come before since."})
         return attrs
 
 
@@ -142,9 +140,7 @@ class PostmortemEditInput(serializers.Serializer):
 
     def validate(self, attrs):
         if not attrs:
-            raise serializers.ValidationError(
-                f"Send at least one of: {', '.join(EDITABLE_FIELDS)}."
-            )
+            raise serializers.ValidationError(f"Send at least one of: {', '.join(EDITABLE_FIELDS)}.")
         return attrs
 
 
