@@ -10,6 +10,8 @@ from statuspage.public.consumers import StatusPageConsumer
 class NoSocketHere(AsyncWebsocketConsumer):
     """Any other path: refuse the handshake (the client sees HTTP 403) instead of letting the router raise."""
 
+    channel_layer_alias = None  # a refused socket needs no channel (and no Redis round trip)
+
     async def connect(self):
         await self.close()
 
