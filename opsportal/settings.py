@@ -338,7 +338,7 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["opsportal.core.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "opsportal.core.problems.problem_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "opsportal.api.schema.ProblemAutoSchema",
     "UNAUTHENTICATED_USER": None,
 }
 # Delivery tasks started when a message commits: one per worker slot lets a big fan-out use every worker.
@@ -368,6 +368,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Input and output serializers differ in what they promise (patterns, required fields): keep them apart.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # <id:...> path segments (opsportal.core.converters): a row id within the 64-bit column.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "minimum": 0, "maximum": 2**63 - 1}},
     "ENUM_NAME_OVERRIDES": {
         "IncidentStatusEnum": "opsportal.incidents.lifecycle.IncidentStatus",
         "ComponentStatusEnum": "statuspage.models.ComponentStatus",

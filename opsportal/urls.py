@@ -52,7 +52,8 @@ urlpatterns = [
     path("portal/", include("opsportal.portal.urls")),
     path("api/v1/", include("opsportal.api.urls")),
     path("api/v2/", include(api_v2)),
-    re_path(r"^api/", api_not_found),
+    # "/api" itself too: otherwise APPEND_SLASH would redirect it (and fail on a POST) instead of answering.
+    re_path(r"^api(?:/|$)", api_not_found),
 ]
 
 handler400 = "opsportal.core.errors.bad_request"

@@ -177,7 +177,7 @@ class LayerDetailView(APIView):
     @extend_schema(
         tags=TAG,
         summary="Change some of a layer's fields; participants, when sent, replace the rotation order",
-        request=s.LayerUpdateInput,
+        request=s.LayerUpdateInput(partial=True),
         responses={200: s.LayerOutput, **WRITE_ERRORS},
     )
     def patch(self, request, slug: str, layer_id: int):

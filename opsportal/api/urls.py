@@ -42,14 +42,14 @@ urlpatterns = [
         "statuspage/components/", statuspage_views.ComponentListView.as_view(), name="statuspage-components"
     ),
     path(
-        "statuspage/components/<int:component_id>/",
+        "statuspage/components/<id:component_id>/",
         statuspage_views.ComponentDetailView.as_view(),
         name="statuspage-component",
     ),
     # The public view (public titles and updates, component impact, maintenance): what partners may read.
     path("status/incidents/", public_incidents_api.PublicIncidentListView.as_view(), name="status-incidents"),
     path(
-        "status/incidents/<int:incident_id>/",
+        "status/incidents/<id:incident_id>/",
         public_incidents_api.PublicIncidentDetailView.as_view(),
         name="status-incident",
     ),
@@ -59,18 +59,18 @@ urlpatterns = [
         name="status-maintenance",
     ),
     path(
-        "status/maintenance/<int:window_id>/",
+        "status/maintenance/<id:window_id>/",
         public_maintenance_api.PublicMaintenanceDetailView.as_view(),
         name="status-maintenance-detail",
     ),
     path("subscribers/", subscriber_api.SubscriberListView.as_view(), name="subscribers"),
     path(
-        "subscribers/<int:subscriber_id>/resume/",
+        "subscribers/<id:subscriber_id>/resume/",
         subscriber_api.SubscriberResumeView.as_view(),
         name="subscriber-resume",
     ),
     path(
-        "subscribers/<int:subscriber_id>/",
+        "subscribers/<id:subscriber_id>/",
         subscriber_api.SubscriberDetailView.as_view(),
         name="subscriber",
     ),
@@ -90,7 +90,7 @@ urlpatterns = [
         name="oncall-schedule-layers",
     ),
     path(
-        "oncall/schedules/<slug:slug>/layers/<int:layer_id>/",
+        "oncall/schedules/<slug:slug>/layers/<id:layer_id>/",
         oncall_views.LayerDetailView.as_view(),
         name="oncall-schedule-layer",
     ),
@@ -105,97 +105,97 @@ urlpatterns = [
         name="oncall-schedule-swaps",
     ),
     path(
-        "oncall/swaps/<int:swap_id>/accept/", oncall_views.SwapAcceptView.as_view(), name="oncall-swap-accept"
+        "oncall/swaps/<id:swap_id>/accept/", oncall_views.SwapAcceptView.as_view(), name="oncall-swap-accept"
     ),
     path(
-        "oncall/swaps/<int:swap_id>/decline/",
+        "oncall/swaps/<id:swap_id>/decline/",
         oncall_views.SwapDeclineView.as_view(),
         name="oncall-swap-decline",
     ),
     path(
-        "oncall/swaps/<int:swap_id>/cancel/", oncall_views.SwapCancelView.as_view(), name="oncall-swap-cancel"
+        "oncall/swaps/<id:swap_id>/cancel/", oncall_views.SwapCancelView.as_view(), name="oncall-swap-cancel"
     ),
     path("maintenance/", maintenance_api.MaintenanceListView.as_view(), name="maintenance"),
     path(
-        "maintenance/<int:window_id>/",
+        "maintenance/<id:window_id>/",
         maintenance_api.MaintenanceDetailView.as_view(),
         name="maintenance-detail",
     ),
     path(
-        "maintenance/<int:window_id>/transition/",
+        "maintenance/<id:window_id>/transition/",
         maintenance_api.MaintenanceTransitionView.as_view(),
         name="maintenance-transition",
     ),
     path(
-        "maintenance/<int:window_id>/updates/",
+        "maintenance/<id:window_id>/updates/",
         maintenance_api.MaintenanceUpdatesView.as_view(),
         name="maintenance-updates",
     ),
     path(
-        "maintenance/<int:window_id>/reschedule/",
+        "maintenance/<id:window_id>/reschedule/",
         maintenance_api.MaintenanceRescheduleView.as_view(),
         name="maintenance-reschedule",
     ),
     path("incidents/", incidents_api.IncidentListView.as_view(), name="incidents"),
-    path("incidents/<int:incident_id>/", incidents_api.IncidentDetailView.as_view(), name="incident"),
+    path("incidents/<id:incident_id>/", incidents_api.IncidentDetailView.as_view(), name="incident"),
     path(
-        "incidents/<int:incident_id>/transition/",
+        "incidents/<id:incident_id>/transition/",
         incidents_api.IncidentTransitionView.as_view(),
         name="incident-transition",
     ),
     path(
-        "incidents/<int:incident_id>/acknowledge/",
+        "incidents/<id:incident_id>/acknowledge/",
         incidents_api.IncidentAcknowledgeView.as_view(),
         name="incident-acknowledge",
     ),
     path(
-        "incidents/<int:incident_id>/severity/",
+        "incidents/<id:incident_id>/severity/",
         incidents_api.IncidentSeverityView.as_view(),
         name="incident-severity",
     ),
     path(
-        "incidents/<int:incident_id>/roles/",
+        "incidents/<id:incident_id>/roles/",
         incidents_api.IncidentRoleAssignView.as_view(),
         name="incident-roles",
     ),
     path(
-        "incidents/<int:incident_id>/roles/relieve/",
+        "incidents/<id:incident_id>/roles/relieve/",
         incidents_api.IncidentRoleRelieveView.as_view(),
         name="incident-roles-relieve",
     ),
     path(
-        "incidents/<int:incident_id>/components/",
+        "incidents/<id:incident_id>/components/",
         incidents_api.IncidentComponentView.as_view(),
         name="incident-components",
     ),
     path(
-        "incidents/<int:incident_id>/notes/", incidents_api.IncidentNoteView.as_view(), name="incident-notes"
+        "incidents/<id:incident_id>/notes/", incidents_api.IncidentNoteView.as_view(), name="incident-notes"
     ),
     path(
-        "incidents/<int:incident_id>/updates/",
+        "incidents/<id:incident_id>/updates/",
         incidents_api.IncidentUpdatesView.as_view(),
         name="incident-updates",
     ),
     path(
-        "incidents/<int:incident_id>/timeline/",
+        "incidents/<id:incident_id>/timeline/",
         incidents_api.IncidentTimelineView.as_view(),
         name="incident-timeline",
     ),
     path(
-        "incidents/<int:incident_id>/merge/", incidents_api.IncidentMergeView.as_view(), name="incident-merge"
+        "incidents/<id:incident_id>/merge/", incidents_api.IncidentMergeView.as_view(), name="incident-merge"
     ),
     path(
-        "incidents/<int:incident_id>/postmortem/",
+        "incidents/<id:incident_id>/postmortem/",
         postmortem_api.PostmortemView.as_view(),
         name="incident-postmortem",
     ),
     path(
-        "incidents/<int:incident_id>/postmortem/transition/",
+        "incidents/<id:incident_id>/postmortem/transition/",
         postmortem_api.PostmortemTransitionView.as_view(),
         name="incident-postmortem-transition",
     ),
     path(
-        "incidents/<int:incident_id>/postmortem/action-items/",
+        "incidents/<id:incident_id>/postmortem/action-items/",
         postmortem_api.ActionItemListView.as_view(),
         name="incident-postmortem-action-items",
     ),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -62,6 +63,8 @@ class TokenInfoView(APIView):
         return Response(TokenInfoSerializer(request.auth).data)
 
 
+@csrf_exempt
 def api_not_found(request, *args, **kwargs):
-    """Unknown paths under /api/ answer with a problem, in DEBUG too."""
+    """Unknown paths under /api/ answer with a problem for every method, in DEBUG too (no CSRF page: there is
+    nothing here to protect, and API clients read problems, not HTML)."""
     return problem_response(request, 404, "There is no API endpoint at this path.")

@@ -17,3 +17,10 @@ class CoreConfig(AppConfig):
 
         # Role groups are part of the schema: they exist after every migrate, on every database.
         post_migrate.connect(install_roles_after_migrate, sender=self)
+
+        from django.urls import register_converter
+
+        from opsportal.core.converters import IdConverter
+
+        # <id:...> in any URLconf: a row id bounded to the 64-bit column (a huge one is a 404, not an overflow).
+        register_converter(IdConverter, "id")

@@ -4,13 +4,15 @@ rotations, a year of uptime) never overflows Python's datetime."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 MAX_ID = 2**63 - 1  # PostgreSQL bigint; SQLite's INTEGER is the same size
 EARLIEST_DATE = date(2000, 1, 1)
 LATEST_DATE = date(2099, 12, 31)
-EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC)
-LATEST_INSTANT = datetime(2100, 1, 1, tzinfo=UTC)
+# An instant written on a date from 2000 to 2099, at any UTC offset (so "2000-01-01T00:00+05:00" is in range,
+# and the OpenAPI schema can say "years 2000 to 2099" with a pattern the server keeps exactly).
+EARLIEST_INSTANT = datetime(2000, 1, 1, tzinfo=UTC) - timedelta(days=1)
+LATEST_INSTANT = datetime(2100, 1, 1, tzinfo=UTC) + timedelta(days=1)
 MAX_POSITION = 2**31 - 1  # a PositiveIntegerField (display order) on PostgreSQL
 MAX_PAGE = 1_000_000  # a page number past this is nonsense for any list we keep
 

@@ -9,7 +9,15 @@ from opsportal.core.fields import validate_date_in_range, validate_instant_in_ra
 from opsportal.core.text import normalise_newlines, validate_body, validate_line
 
 
-class LineSerializerField(serializers.CharField):
+class _TypedText(serializers.CharField):
+    def to_internal_value(self, data):
+        # The length as sent, before DRF trims it: the OpenAPI schema's maxLength counts what is sent.
+        if isinstance(data, str) and len(data) > self.max_length:
+            self.fail("max_length", max_length=self.max_length)
+        return super().to_internal_value(data)
+
+
+class LineSerializerField(_TypedText):
     """One line of text with a maximum length (required)."""
 
     def __init__(self, *, max_length: int, **kwargs):
@@ -17,7 +25,7 @@ class LineSerializerField(serializers.CharField):
         self.validators.append(validate_line)
 
 
-class BodySerializerField(serializers.CharField):
+class BodySerializerField(_TypedText):
     """Multi-line text with a maximum length (required); CRLF is stored as LF."""
 
     def __init__(self, *, max_length: int, **kwargs):

@@ -7,6 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from opsportal.core.identity_selectors import request_is_partner
+from opsportal.core.inputs import valid_input
 from statuspage.models import ComponentStatus
 from statuspage.selectors import components_for_listing
 from statuspage.services import component_set_status
@@ -40,7 +41,7 @@ class ComponentListView(generics.ListAPIView):
         return _components(self.request)
 
 
-class ComponentStatusInputSerializer(serializers.Serializer):
+class ComponentStatusSetInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=ComponentStatus.choices)
 
 
@@ -55,12 +56,9 @@ class ComponentDetailView(APIView):
         component = get_object_or_404(_components(request), pk=component_id)
         return Response(ComponentSerializer(component).data)
 
-    @extend_schema(request=ComponentStatusInputSerializer, responses=ComponentSerializer)
+    @extend_schema(request=ComponentStatusSetInput, responses=ComponentSerializer)
     def patch(self, request, component_id: int):
         component = get_object_or_404(components_for_listing(), pk=component_id)
-        payload = ComponentStatusInputSerializer(data=request.data)
-        payload.is_valid(raise_exception=True)
-        component = component_set_status(
-            actor=request.user, component=component, status=payload.validated_data["status"]
-        )
+        payload = valid_input(ComponentStatusSetInput, request.data)
+        component = component_set_status(actor=request.user, component=component, status=payload["status"])
         return Response(ComponentSerializer(components_for_listing().get(pk=component.pk)).data)

@@ -168,13 +168,13 @@ def _gate(principal: str, method: str, view) -> int | None:
 
 # Path parameters that name nothing in the world above: reads that pass the gate answer 404 for them (or 400
 # when a required query parameter is checked first).
-UNKNOWN_PARAMS = ("<slug:slug>", "<int:layer_id>", "<int:swap_id>")
+UNKNOWN_PARAMS = ("<slug:slug>", "<id:layer_id>", "<id:swap_id>")
 
 
 def _read_statuses(principal: str, route: str) -> set[int]:
     if any(param in route for param in UNKNOWN_PARAMS):
         return {400, 404}
-    if "<int:subscriber_id>" in route and principal != "partner":
+    if "<id:subscriber_id>" in route and principal != "partner":
         return {404}  # the subscription is the partner's: for anyone else it does not exist
     return {200}
 

@@ -33,8 +33,9 @@ def _api_routes(patterns=None, prefix="") -> list[str]:
             routes += _api_routes(entry.url_patterns, prefix + str(entry.pattern))
         elif isinstance(entry, URLPattern):
             route = prefix + str(entry.pattern)
-            if route.startswith("api/v1/") and "<" not in route.replace("<int:", "").replace("<slug:", ""):
-                filled = re.sub(r"<int:[a-z_]+>", "1", route)
+            bare = route.replace("<int:", "").replace("<id:", "").replace("<slug:", "")
+            if route.startswith("api/v1/") and "<" not in bare:
+                filled = re.sub(r"<(?:int|id):[a-z_]+>", "1", route)
                 routes.append("/" + re.sub(r"<slug:[a-z_]+>", "payments-primary", filled))
     return sorted(set(routes) - {"/api/v1/schema/", "/api/v1/docs/"})
 

@@ -88,3 +88,37 @@ def test_html_pages_keep_an_html_error_page():
     response = Client().get("/portal/definitely-not-here/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD")
+UNKNOWN_API_PATHS = (
+    "/api",
+    "/api/",
+    "/api/nope",
+    "/api/v1",
+    "/api/v1/nope/",
+    "/api/v1/incidents",  # no trailing slash: no redirect, a problem
+    "/api/v1/incidents/1/nope/",
+    "/api/v1/incidents/99999999999999999999999/",  # beyond any row id
+    "/api/v2",
+    "/api/v2/",
+    "/api/v2/nope.json",
+    "/api/v2/summary.json/extra",
+    "/api/v9/summary.json",
+)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_an_unknown_api_path_is_a_404_problem_for_every_method(method, api, alice, make_token):
+    token = make_token(alice, "incidents:write")
+    # No CSRF page either: an API client with or without a token gets a problem.
+    client = Client(enforce_csrf_checks=True)
+    for url in UNKNOWN_API_PATHS:
+        for headers in ({}, {"Authorization": f"Bearer {token}"}):
+            response = client.generic(
+                method, url, data=b"{}", content_type="application/json", headers=headers
+            )
+            assert response.status_code == 404, (method, url, response.status_code)
+            assert response["Content-Type"] == "application/problem+json", (method, url)
+            if method != "HEAD":
+                assert response.json()["status"] == 404

@@ -157,7 +157,7 @@ def test_serializer_walk_finds_the_api_inputs():
     names = {name for name, _ in _input_serializer_fields()}
     assert "opsportal.incidents.api.serializers.PublicUpdateInput.body" in names
     assert "opsportal.changes.api.serializers.MaintenanceScheduleInput.title" in names
-    assert "statuspage.api.views.ComponentStatusInputSerializer.status" in names
+    assert "statuspage.api.views.ComponentStatusSetInput.status" in names
 
 
 def _form_fields():
