@@ -157,8 +157,8 @@ def _timed(call) -> tuple[float, object]:
 
 def enqueue(out: Path) -> None:
     from django.test import Client
-    from opsportal.api.services import api_token_create
 
+    from opsportal.core.identity_services import api_token_create
     from opsportal.core.roles import Role
     from opsportal.core.services import SYSTEM, staff_create
     from opsportal.incidents.services import incident_declare
