@@ -58,6 +58,9 @@ def _phone(browser, live_server_url, cookie: str | None = None, *, javascript: b
 
 
 def _assert_fits_the_phone(page) -> None:
+    # Measure what the reader sees: after the stylesheet has loaded (a heading can be "visible" before it has,
+    # when a link click starts the next page on a busy machine).
+    page.wait_for_load_state("load")
     width = page.evaluate("document.scrollingElement.scrollWidth")
     assert width <= page.evaluate("innerWidth"), f"the page scrolls sideways ({width} px wide)"
     assert page.evaluate(STICKING_OUT) == []

@@ -191,7 +191,8 @@ class _Witness(Transport):
             raise PermanentError("refused")
 
 
-def test_each_outcome_is_written_as_it_happens_not_at_the_end_of_the_batch(enqueue, monkeypatch):
+def test_each_outcome_is_written_as_it_happens_not_at_the_end_of_the_batch(enqueue, monkeypatch, settings):
+    settings.NOTIFICATION_OUTCOME_BATCH = 1  # the strictest setting; the default groups up to 25 or 0.25 s
     _Witness.seen = []
     monkeypatch.setattr(delivery_module, "transport_for", lambda channel: _Witness())
     enqueue(Recipient("websocket", "a"), Recipient("websocket", "bad"), Recipient("websocket", "c"))
