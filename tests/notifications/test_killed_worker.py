@@ -51,7 +51,7 @@ def _webhook_rows(sink, n: int, key: str = "killed-worker") -> list[Delivery]:
     ]
 
 
-def _run_and_die(script: str) -> subprocess.CompletedProcess:
+def _run_and_die(script: str, **extra_env: str) -> subprocess.CompletedProcess:
     """`script` in a fresh Python process on the test database; it must end by being SIGKILLed."""
     db = connection.settings_dict
     env = {
@@ -59,6 +59,7 @@ def _run_and_die(script: str) -> subprocess.CompletedProcess:
         "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
         "WEBHOOKS_ALLOW_PRIVATE": "1",
         "DJANGO_SETTINGS_MODULE": "opsportal.settings",
+        **extra_env,
     }
     worker = subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
@@ -138,7 +139,9 @@ def test_a_worker_killed_mid_batch_does_not_send_again_what_it_had_sent(http_sin
     settings.WEBHOOKS_ALLOW_PRIVATE = True
     sink = http_sink()
     rows = _webhook_rows(sink, 5)
-    _run_and_die(SEND_TWO_THEN_DIE)
+    # Outcomes written one by one (the default groups up to 25 rows or a quarter second, which is then the
+    # most a crash can resend).
+    _run_and_die(SEND_TWO_THEN_DIE, NOTIFICATION_OUTCOME_BATCH="1")
     assert len(sink.requests) == 2
     # Each outcome was written as it happened, not at the end of the batch.
     assert sorted(Delivery.objects.values_list("status", flat=True)) == ["sending"] * 3 + ["sent"] * 2
