@@ -31,8 +31,8 @@ api_v2 = [
 
 urlpatterns = [
     path("", statuspage_views.status_home, name="status_home"),
-    path("incidents/<int:incident_id>/", statuspage_views.incident_page, name="public_incident"),
-    path("maintenance/<int:window_id>/", statuspage_views.maintenance_page, name="public_maintenance"),
+    path("incidents/<id:incident_id>/", statuspage_views.incident_page, name="public_incident"),
+    path("maintenance/<id:window_id>/", statuspage_views.maintenance_page, name="public_maintenance"),
     path("history/", statuspage_views.history, name="public_history"),
     path("history.rss", feeds.history_rss, name="history_rss"),
     path("history.atom", feeds.history_atom, name="history_atom"),
