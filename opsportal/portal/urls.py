@@ -44,9 +44,7 @@ urlpatterns = [
         iv.incident_take_command,
         name="incident_take_command",
     ),
-    path(
-        "incidents/<id:incident_id>/roles/relieve/", iv.incident_role_relieve, name="incident_role_relieve"
-    ),
+    path("incidents/<id:incident_id>/roles/relieve/", iv.incident_role_relieve, name="incident_role_relieve"),
     path("incidents/<id:incident_id>/components/", iv.incident_component, name="incident_component"),
     path("incidents/<id:incident_id>/notes/", iv.incident_note, name="incident_note"),
     path("incidents/<id:incident_id>/updates/", iv.incident_public_update, name="incident_public_update"),
@@ -97,9 +95,7 @@ urlpatterns = [
     path("deliveries/retry/<id:delivery_id>/", dv.delivery_retry, name="delivery_retry"),
     path("deliveries/release/<id:delivery_id>/", dv.delivery_release, name="delivery_release"),
     path("deliveries/cancel/<id:delivery_id>/", dv.delivery_cancel, name="delivery_cancel"),
-    path(
-        "deliveries/<id:message_id>/release-stuck/", dv.message_release_stuck, name="message_release_stuck"
-    ),
+    path("deliveries/<id:message_id>/release-stuck/", dv.message_release_stuck, name="message_release_stuck"),
     path("subscribers/", sv.subscriber_list_view, name="subscriber_list"),
     path("subscribers/export.csv", sv.subscriber_export, name="subscriber_export"),
     path("subscribers/import/", sv.subscriber_import, name="subscriber_import"),
