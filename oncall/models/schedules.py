@@ -1,4 +1,4 @@
-"""On-call: regions (follow-the-sun), teams, schedules with their layers, overrides and shift swaps."""
+"""On-call schedules: regions (follow-the-sun), teams, schedules with their layers, overrides and shift swaps."""
 
 from __future__ import annotations
 
@@ -34,6 +34,10 @@ class Team(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     description = BodyField(max_length=DESCRIPTION_MAX, blank=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="TeamMembership", related_name="teams")
+    # Low-urgency alerts wait for this region's business hours (Monday to Friday); none: they page at once.
+    support_region = models.ForeignKey(
+        "oncall.Region", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["name"]
