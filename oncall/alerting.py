@@ -447,17 +447,11 @@ def alert_group_escalate(
         if group.status != lifecycle.TRIGGERED:
             group.status, group.retrigger_at, group.snoozed_until = lifecycle.TRIGGERED, None, None
             group.save(update_fields=["status", "retrigger_at", "snoozed_until"])
-        if escalation.status != Escalation.Status.ACTIVE or escalation.steps_taken:
-            position = (
-                maths.next_position(escalation.snapshot, escalation.level_index, escalation.pass_number)
-                if escalation.status == Escalation.Status.ACTIVE
-                else (escalation.level_index, escalation.pass_number)
-            )
-            if position is None:
-                position = (escalation.level_index, escalation.pass_number)
-            escalation.level_index, escalation.pass_number = position
+        # level_index already names the level the next step pages; past the last one, start again at the top.
+        if escalation.level_index >= len(escalation.snapshot.get("levels") or []):
+            escalation.level_index = 0
         escalation.status, escalation.next_step_at = Escalation.Status.ACTIVE, now
-        escalation.save(update_fields=["status", "next_step_at", "level_index", "pass_number"])
+        escalation.save(update_fields=["status", "next_step_at", "level_index"])
         _log(
             group,
             AlertLogEntry.Kind.ESCALATED,
