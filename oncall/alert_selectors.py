@@ -4,6 +4,7 @@ policies with their levels and targets, integrations with their routes and last 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, IntegerField, Prefetch, QuerySet, Value, When
 from django.shortcuts import get_object_or_404
@@ -132,7 +133,9 @@ def policies() -> QuerySet[EscalationPolicy]:
     levels = EscalationLevel.objects.order_by("position", "id").prefetch_related(
         Prefetch("targets", queryset=targets)
     )
-    return EscalationPolicy.objects.select_related("team").prefetch_related(Prefetch("levels", queryset=levels))
+    return EscalationPolicy.objects.select_related("team").prefetch_related(
+        Prefetch("levels", queryset=levels)
+    )
 
 
 def policy_or_404(policy_id: int) -> EscalationPolicy:
@@ -140,7 +143,9 @@ def policy_or_404(policy_id: int) -> EscalationPolicy:
 
 
 def level_of_policy_or_404(policy: EscalationPolicy, level_id: int) -> EscalationLevel:
-    return get_object_or_404(EscalationLevel.objects.select_related("policy__team"), pk=level_id, policy=policy)
+    return get_object_or_404(
+        EscalationLevel.objects.select_related("policy__team"), pk=level_id, policy=policy
+    )
 
 
 def target_of_policy_or_404(policy: EscalationPolicy, target_id: int) -> EscalationTarget:
@@ -188,14 +193,16 @@ def routes_of(integration: Integration) -> list[Route]:
 
 
 def route_of_integration_or_404(integration: Integration, route_id: int) -> Route:
-    return get_object_or_404(Route.objects.select_related("integration"), pk=route_id, integration=integration)
+    return get_object_or_404(
+        Route.objects.select_related("integration"), pk=route_id, integration=integration
+    )
 
 
 def last_events_of(integration: Integration, *, limit: int = LAST_EVENTS) -> list[AlertEvent]:
     return list(
-        AlertEvent.objects.filter(integration=integration).select_related("group").order_by("-received_at", "-id")[
-            :limit
-        ]
+        AlertEvent.objects.filter(integration=integration)
+        .select_related("group")
+        .order_by("-received_at", "-id")[:limit]
     )
 
 
@@ -207,4 +214,3 @@ def open_groups_count_by_integration() -> dict[int, int]:
         .values_list("integration", "n")
     )
     return dict(rows)
-

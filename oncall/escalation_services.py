@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from oncall import alert_lifecycle
+from oncall import escalation as maths
 from oncall.models import (
     EscalationLevel,
     EscalationPolicy,
@@ -112,7 +113,10 @@ def time_condition_problems(condition: Any) -> list[str]:
 
 
 def _check_time_condition(condition: Any) -> dict:
+    # Ours is stricter (a region must exist, a window names its hours); the engine's own check must pass too.
     problems = time_condition_problems(condition)
+    if not problems:
+        problems = maths.time_condition_errors(condition, is_zone=is_iana_time_zone)
     if problems:
         raise ValidationError({"time_condition": problems})
     if not condition:
@@ -182,7 +186,9 @@ def policy_create(
 ) -> EscalationPolicy:
     require_permission(actor, RESPOND)
     name = _check_text("name", name, max_length=NAME_MAX)
-    description = _check_text("description", description, max_length=DESCRIPTION_MAX, required=False, body=True)
+    description = _check_text(
+        "description", description, max_length=DESCRIPTION_MAX, required=False, body=True
+    )
     repeat = _check_int("repeat", repeat, low=0, high=MAX_REPEATS)
     if repeat_from != 1:
         raise ValidationError({"repeat_from": "A new policy has no levels yet: repeat from level 1."})
@@ -203,11 +209,18 @@ def policy_update(
     policy = _locked_policy(policy)
     before = _policy_snapshot(policy)
     name = _check_text("name", name, max_length=NAME_MAX)
-    description = _check_text("description", description, max_length=DESCRIPTION_MAX, required=False, body=True)
+    description = _check_text(
+        "description", description, max_length=DESCRIPTION_MAX, required=False, body=True
+    )
     repeat, repeat_from = _check_repeat(policy, repeat, repeat_from, levels=_level_count(policy))
     if EscalationPolicy.objects.filter(team=policy.team, name=name).exclude(pk=policy.pk).exists():
         raise ValidationError({"name": "This team already has a policy with that name."})
-    policy.name, policy.description, policy.repeat, policy.repeat_from = name, description, repeat, repeat_from
+    policy.name, policy.description, policy.repeat, policy.repeat_from = (
+        name,
+        description,
+        repeat,
+        repeat_from,
+    )
     policy.save(update_fields=["name", "description", "repeat", "repeat_from", "updated_at"])
     audit_record(
         actor=actor, action="oncall.policy_updated", obj=policy, before=before, after=_policy_snapshot(policy)

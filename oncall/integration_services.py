@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Max
 
-from oncall import alert_lifecycle
+from oncall import alert_lifecycle, routing
 from oncall.models import EscalationPolicy, Heartbeat, Integration, IntegrationKind, Route, Team
 from oncall.models.alerts import new_integration_key
 from opsportal.core.roles import ADMINISTER, RESPOND
@@ -53,7 +53,9 @@ def _check_severities(field: str, values: Any) -> list[str]:
     return sorted(set(values), key=Severity.values.index)
 
 
-def _check_duration(field: str, value: Any, *, low: timedelta, high: timedelta, optional: bool) -> timedelta | None:
+def _check_duration(
+    field: str, value: Any, *, low: timedelta, high: timedelta, optional: bool
+) -> timedelta | None:
     if value is None and optional:
         return None
     if not isinstance(value, timedelta) or not low <= value <= high:
@@ -75,7 +77,9 @@ def _integration_snapshot(integration: Integration) -> dict:
         "enabled": integration.enabled,
         "escalation_policy": integration.escalation_policy_id,
         "urgency": integration.urgency,
-        "ack_timeout_seconds": int(integration.ack_timeout.total_seconds()) if integration.ack_timeout else None,
+        "ack_timeout_seconds": int(integration.ack_timeout.total_seconds())
+        if integration.ack_timeout
+        else None,
         "declare_incident_for": integration.declare_incident_for,
     }
 
@@ -130,7 +134,10 @@ def integration_create(
             ),
         )
     audit_record(
-        actor=actor, action="oncall.integration_created", obj=integration, after=_integration_snapshot(integration)
+        actor=actor,
+        action="oncall.integration_created",
+        obj=integration,
+        after=_integration_snapshot(integration),
     )
     return integration
 
@@ -164,7 +171,14 @@ def integration_update(
     )
     integration.declare_incident_for = _check_severities("declare_incident_for", declare_incident_for)
     integration.save(
-        update_fields=["name", "enabled", "escalation_policy", "urgency", "ack_timeout", "declare_incident_for"]
+        update_fields=[
+            "name",
+            "enabled",
+            "escalation_policy",
+            "urgency",
+            "ack_timeout",
+            "declare_incident_for",
+        ]
     )
     audit_record(
         actor=actor,
@@ -193,8 +207,6 @@ def integration_rotate_key(*, actor, integration: Integration) -> Integration:
 
 def _check_conditions(conditions: Any) -> list:
     # The same checks the router relies on (a bad pattern never reaches an alert).
-    from oncall import routing
-
     problems = routing.condition_errors(conditions)
     if problems:
         raise ValidationError({"conditions": problems})

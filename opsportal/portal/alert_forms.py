@@ -32,16 +32,19 @@ class IntegrationChoiceField(forms.ModelChoiceField):
 
 class StreamFilterForm(forms.Form):
     status = forms.ChoiceField(choices=STATUS_CHOICES, required=False, initial=OPEN)
-    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False, empty_label="Any team")
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("name"), required=False, empty_label="Any team"
+    )
     integration = IntegrationChoiceField(
         queryset=Integration.objects.select_related("team").order_by("team__name", "name"),
         required=False,
         empty_label="Any integration",
     )
     urgency = forms.ChoiceField(
-        choices=[("", "Any urgency")] + [(u, u.capitalize()) for u in alert_lifecycle.URGENCIES], required=False
+        choices=[("", "Any urgency")] + [(u, u.capitalize()) for u in alert_lifecycle.URGENCIES],
+        required=False,
     )
-    severity = forms.ChoiceField(choices=[("", "Any severity")] + list(Severity.choices), required=False)
+    severity = forms.ChoiceField(choices=[("", "Any severity"), *Severity.choices], required=False)
     q = LineFormField(max_length=SEARCH_MAX, required=False, label="Summary contains")
 
     def filters(self) -> StreamFilters:
@@ -62,7 +65,9 @@ class StreamFilterForm(forms.Form):
 class SnoozeForm(forms.Form):
     """Snooze for a while or until a time, read in the viewer's own zone."""
 
-    duration = forms.ChoiceField(choices=SNOOZE_CHOICES, widget=forms.RadioSelect, initial="60", label="Snooze")
+    duration = forms.ChoiceField(
+        choices=SNOOZE_CHOICES, widget=forms.RadioSelect, initial="60", label="Snooze"
+    )
     until = InstantFormField(
         required=False,
         input_formats=["%Y-%m-%dT%H:%M"],
@@ -88,7 +93,9 @@ class SnoozeForm(forms.Form):
             self.add_error("until", "Give the time to snooze until.")
             return data
         # The field made the typed wall clock aware in the server's zone; the person typed it in theirs.
-        local = datetime(until.year, until.month, until.day, until.hour, until.minute, tzinfo=ZoneInfo(self.zone))
+        local = datetime(
+            until.year, until.month, until.day, until.hour, until.minute, tzinfo=ZoneInfo(self.zone)
+        )
         if local <= self.now:
             self.add_error("until", "Give a time in the future.")
         elif local - self.now > MAX_SNOOZE:

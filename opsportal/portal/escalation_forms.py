@@ -34,7 +34,10 @@ class PolicyForm(PanelForm):
         max_length=DESCRIPTION_MAX, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     repeat = forms.IntegerField(
-        min_value=0, max_value=MAX_REPEATS, initial=0, help_text="After the last level, start again this many times."
+        min_value=0,
+        max_value=MAX_REPEATS,
+        initial=0,
+        help_text="After the last level, start again this many times.",
     )
     repeat_from = forms.IntegerField(
         min_value=1, max_value=MAX_LEVEL_NUMBER, initial=1, label="Repeat from level"
@@ -66,10 +69,16 @@ class LevelForm(PanelForm):
     )
     round_robin = forms.BooleanField(required=False, label="Round robin (one target per alert, in turn)")
     severities = forms.MultipleChoiceField(
-        choices=SEVERITY_CHOICES, required=False, widget=forms.CheckboxSelectMultiple, label="Only for severities"
+        choices=SEVERITY_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Only for severities",
     )
     urgencies = forms.MultipleChoiceField(
-        choices=URGENCY_CHOICES, required=False, widget=forms.CheckboxSelectMultiple, label="Only for urgencies"
+        choices=URGENCY_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Only for urgencies",
     )
     tc_zone = LineFormField(
         max_length=64,
@@ -139,9 +148,13 @@ class UsernameChoiceField(forms.ModelChoiceField):
 
 class TargetForm(PanelForm):
     kind = forms.ChoiceField(choices=TargetKind.choices, label="Page")
-    user = UsernameChoiceField(queryset=get_user_model().objects.none(), required=False, to_field_name="username")
+    user = UsernameChoiceField(
+        queryset=get_user_model().objects.none(), required=False, to_field_name="username"
+    )
     schedule = forms.ModelChoiceField(queryset=Schedule.objects.none(), required=False, to_field_name="slug")
-    team = forms.ModelChoiceField(queryset=Team.objects.order_by("name"), required=False, to_field_name="slug")
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("name"), required=False, to_field_name="slug"
+    )
 
     def __init__(self, *args, policy: EscalationPolicy, level=None, **kwargs):
         kwargs.setdefault("auto_id", f"target{level.pk if level else 'new'}_%s")

@@ -58,7 +58,9 @@ def policy_new(request):
 # --- the policy page ------------------------------------------------------------------------------------------
 
 
-def _level_rows(policy: EscalationPolicy, *, failed_level=None, level_form=None, target_form=None) -> list[dict]:
+def _level_rows(
+    policy: EscalationPolicy, *, failed_level=None, level_form=None, target_form=None
+) -> list[dict]:
     rows = []
     for number, level in enumerate(policy.levels.all(), start=1):
         failed = failed_level is not None and failed_level.pk == level.pk
@@ -187,7 +189,9 @@ def _level_data(data: dict) -> dict:
 def level_new(request, policy_id: int):
     policy = selectors.policy_or_404(policy_id)
     form = f.LevelForm(request.POST)
-    _, status = form_apply(form, lambda data: services.level_create(actor=request.user, policy=policy, **_level_data(data)))
+    _, status = form_apply(
+        form, lambda data: services.level_create(actor=request.user, policy=policy, **_level_data(data))
+    )
     if status == 200:
         return _levels_answer(request, policy.pk)
     return _levels_answer(request, policy.pk, status=status, new_level_form=form)
@@ -199,7 +203,9 @@ def level_edit(request, policy_id: int, level_id: int):
     policy = selectors.policy_or_404(policy_id)
     level = selectors.level_of_policy_or_404(policy, level_id)
     form = f.LevelForm(request.POST, level=level)
-    _, status = form_apply(form, lambda data: services.level_update(actor=request.user, level=level, **_level_data(data)))
+    _, status = form_apply(
+        form, lambda data: services.level_update(actor=request.user, level=level, **_level_data(data))
+    )
     if status == 200:
         return _levels_answer(request, policy.pk)
     return _levels_answer(request, policy.pk, status=status, failed_level=level, level_form=form)
@@ -256,4 +262,3 @@ def target_delete(request, policy_id: int, target_id: int):
     target = selectors.target_of_policy_or_404(policy, target_id)
     services.target_delete(actor=request.user, target=target)
     return _levels_answer(request, policy.pk)
-
