@@ -14,12 +14,13 @@ from oncall.models import Integration, Team
 from opsportal.core.fields import InstantFormField, LineFormField
 from opsportal.incidents.models import Severity
 
+ALL = "all"
 STATUS_CHOICES = [
     (OPEN, "Open (triggered or acknowledged)"),
     (alert_lifecycle.TRIGGERED, "Triggered"),
     (alert_lifecycle.ACKNOWLEDGED, "Acknowledged"),
     (alert_lifecycle.RESOLVED, "Resolved"),
-    ("all", "All"),
+    (ALL, "All"),
 ]
 SNOOZE_CHOICES = [("15", "15 min"), ("60", "1 h"), ("240", "4 h"), ("custom", "Until…")]
 MAX_SNOOZE = timedelta(days=7)
@@ -53,7 +54,7 @@ class StreamFilterForm(forms.Form):
         data = self.cleaned_data
         status = data.get("status") or OPEN
         return StreamFilters(
-            status="" if status == "all" else status,
+            status="" if status == ALL else status,
             team=data.get("team"),
             integration=data.get("integration"),
             urgency=data.get("urgency") or "",

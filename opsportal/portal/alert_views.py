@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from oncall import alert_selectors as selectors
 from oncall import alerting
 from oncall import selectors as oncall_selectors
-from oncall.models import AlertGroup
+from oncall.models import AlertGroup, Escalation
 from opsportal.core.exceptions import Conflict
 from opsportal.core.forms import refusal_text
 from opsportal.core.roles import RESPOND
@@ -106,7 +106,7 @@ def _pairs(mapping) -> list[tuple[str, str]]:
 
 
 def _next_step(escalation) -> NextStep | None:
-    if escalation is None or escalation.status != "active" or escalation.next_step_at is None:
+    if escalation is None or escalation.status != Escalation.Status.ACTIVE or escalation.next_step_at is None:
         return None
     levels = (escalation.snapshot or {}).get("levels") or []
     level = levels[escalation.level_index] if escalation.level_index < len(levels) else {}
