@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from oncall import alert_lifecycle as lifecycle
@@ -54,7 +54,10 @@ def alert_events_ingest(
     never holds a lock for long. Paging is left to the tick (started on commit): ingestion never waits on it."""
     now = now or timezone.now()
     stored = [_ingest_one(integration, event, now) for event in events]
-    Integration.objects.filter(pk=integration.pk).update(last_event_at=now)
+    # At most one write a second: a storm on one integration must not queue on this row.
+    Integration.objects.filter(pk=integration.pk).filter(
+        Q(last_event_at__isnull=True) | Q(last_event_at__lt=now - timedelta(seconds=1))
+    ).update(last_event_at=now)
     if any(event.outcome == "new group" for event in stored):
         run_on_commit(tasks.escalations_tick)
     return stored
@@ -339,7 +342,11 @@ def _log(group, kind, actor, via: str, text: str, *, data=None, at=None) -> Aler
 
 
 def _locked(group: AlertGroup) -> AlertGroup:
-    return AlertGroup.objects.select_for_update().select_related("integration", "team").get(pk=group.pk)
+    return (
+        AlertGroup.objects.select_for_update(of=("self",))
+        .select_related("integration", "team")
+        .get(pk=group.pk)
+    )
 
 
 def _acknowledge(group: AlertGroup, actor, via: str, now: datetime, *, until: datetime | None = None) -> None:
@@ -528,7 +535,7 @@ def alert_groups_retrigger_due(*, now: datetime | None = None, limit: int = 500)
     for group_id in due:
         with transaction.atomic():
             group = (
-                AlertGroup.objects.select_for_update(skip_locked=True)
+                AlertGroup.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("integration", "team", "escalation_policy")
                 .filter(pk=group_id, status=lifecycle.ACKNOWLEDGED, retrigger_at__lte=now)
                 .first()

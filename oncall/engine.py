@@ -233,7 +233,7 @@ def _run_batch(now: datetime, size: int, resolver: _Resolver, seen: set[int]) ->
         seen.update(e.pk for e in escalations)
         groups = {
             group.pk: group
-            for group in AlertGroup.objects.select_for_update(skip_locked=True)
+            for group in AlertGroup.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk__in=[e.group_id for e in escalations])
             .select_related("team", "integration")
         }
