@@ -325,12 +325,27 @@ def _pages_cancel(group: AlertGroup) -> int:
 # --- what people (and sources) do ---------------------------------------------------------------------------
 
 
-def _log(group, kind, actor, via: str, text: str, *, data=None, at=None) -> AlertLogEntry:
+# Log lines that also go on a linked incident's timeline (internal, never public).
+INCIDENT_KINDS = frozenset(
+    {
+        AlertLogEntry.Kind.ESCALATED,
+        AlertLogEntry.Kind.PAGED,
+        AlertLogEntry.Kind.ACKNOWLEDGED,
+        AlertLogEntry.Kind.SNOOZED,
+        AlertLogEntry.Kind.RETRIGGERED,
+        AlertLogEntry.Kind.RESOLVED,
+        AlertLogEntry.Kind.ESCALATION_DONE,
+    }
+)
+
+
+def alert_log_write(group, kind, actor, via: str, text: str, *, data=None, at=None) -> AlertLogEntry:
+    """Append to the group's timeline, and to its incident's when it has one."""
     user = user_or_none(actor)
     label = user.get_username() if user is not None else via
     if user is not None and via not in ("portal", ""):
         label = f"{label} (via {via})"
-    return AlertLogEntry.objects.create(
+    entry = AlertLogEntry.objects.create(
         group=group,
         kind=kind,
         actor=user,
@@ -339,6 +354,18 @@ def _log(group, kind, actor, via: str, text: str, *, data=None, at=None) -> Aler
         data=data or {},
         at=at or timezone.now(),
     )
+    if group.incident_id is not None and kind in INCIDENT_KINDS:
+        from opsportal.incidents.services import incident_record_alert_activity
+
+        incident_record_alert_activity(
+            incident=group.incident,
+            text=f"Alert #{group.pk}: {text} ({label})",
+            data={"alert_group": group.pk},
+        )
+    return entry
+
+
+_log = alert_log_write
 
 
 def _locked(group: AlertGroup) -> AlertGroup:
