@@ -4,15 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0003_text_bounds'),
+        ("incidents", "0003_text_bounds"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='timelineevent',
-            name='kind',
-            field=models.CharField(choices=[('declared', 'Declared'), ('status', 'Status'), ('severity', 'Severity'), ('role_assigned', 'Role Assigned'), ('role_relieved', 'Role Relieved'), ('component', 'Component'), ('public_update', 'Public Update'), ('note', 'Note'), ('sla_warning', 'Sla Warning'), ('sla_breach', 'Sla Breach'), ('merged', 'Merged'), ('postmortem', 'Postmortem'), ('alert', 'Alert activity')], max_length=16),
+            model_name="timelineevent",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("declared", "Declared"),
+                    ("status", "Status"),
+                    ("severity", "Severity"),
+                    ("role_assigned", "Role Assigned"),
+                    ("role_relieved", "Role Relieved"),
+                    ("component", "Component"),
+                    ("public_update", "Public Update"),
+                    ("note", "Note"),
+                    ("sla_warning", "Sla Warning"),
+                    ("sla_breach", "Sla Breach"),
+                    ("merged", "Merged"),
+                    ("postmortem", "Postmortem"),
+                    ("alert", "Alert activity"),
+                ],
+                max_length=16,
+            ),
         ),
     ]
