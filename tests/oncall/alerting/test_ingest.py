@@ -119,3 +119,27 @@ def test_ingest_warning_does_not_declare_even_when_the_route_says_so(integration
     with time_machine.travel(T0, tick=False):
         _ingest(integration, trigger(severity="warning"))
     assert AlertGroup.objects.get().incident is None
+
+
+def test_pages_and_acknowledgement_of_a_linked_group_go_on_the_incident_timeline(
+    integration, trigger, team, rob
+):
+    from oncall.alerting import alert_group_acknowledge
+    from oncall.engine import escalations_run_due
+
+    Route.objects.create(
+        integration=integration,
+        name="P0 declares",
+        team=team,
+        declare_incident=True,
+        escalation_policy=integration.escalation_policy,
+    )
+    with time_machine.travel(T0, tick=False):
+        _ingest(integration, trigger())
+        group = AlertGroup.objects.get()
+        escalations_run_due(now=T0)
+        alert_group_acknowledge(actor=rob, group=group, now=T0)
+    lines = list(group.incident.timeline.filter(kind="alert").values_list("body", flat=True))
+    assert any("paging" in line for line in lines)
+    assert any("Acknowledged" in line and "rob" in line for line in lines)
+    assert not group.incident.timeline.filter(kind="alert", is_public=True).exists()
