@@ -55,7 +55,9 @@ def test_policy_services_need_the_responder_role_and_audit(vera, rob, team):
         esc.policy_create(actor=vera, team=team, name="Nope")
     policy = esc.policy_create(actor=rob, team=team, name="Follow the sun", repeat=3)
     level = esc.level_create(actor=rob, policy=policy, delay_minutes=15)
-    assert AuditEntry.objects.filter(action__in=["oncall.policy_created", "oncall.level_created"]).count() == 2
+    assert (
+        AuditEntry.objects.filter(action__in=["oncall.policy_created", "oncall.level_created"]).count() == 2
+    )
     with pytest.raises(PermissionDenied):
         esc.level_delete(actor=vera, level=level)
     assert EscalationLevel.objects.filter(pk=level.pk).exists()
@@ -85,7 +87,9 @@ def test_repeat_from_must_name_one_of_the_levels(rob, policy):
         esc.policy_update(actor=rob, policy=policy, name=policy.name, description="", repeat=1, repeat_from=3)
     esc.policy_update(actor=rob, policy=policy, name=policy.name, description="", repeat=1000, repeat_from=2)
     with pytest.raises(ValidationError):
-        esc.policy_update(actor=rob, policy=policy, name=policy.name, description="", repeat=1001, repeat_from=1)
+        esc.policy_update(
+            actor=rob, policy=policy, name=policy.name, description="", repeat=1001, repeat_from=1
+        )
 
 
 def test_two_policies_of_a_team_cannot_share_a_name(rob, policy, team):
@@ -128,11 +132,16 @@ def test_integration_services_check_meaning(rob, alice, team, policy):
 def test_route_services_validate_conditions_and_keep_order(rob, integration, team):
     with pytest.raises(ValidationError):
         ints.route_create(
-            actor=rob, integration=integration, name="Bad", team=team,
+            actor=rob,
+            integration=integration,
+            name="Bad",
+            team=team,
             conditions=[{"field": "labels.env", "op": "matches", "value": "("}],
         )
     with pytest.raises(ValidationError):
-        ints.route_create(actor=rob, integration=integration, name="Bad", team=team, conditions="severity=critical")
+        ints.route_create(
+            actor=rob, integration=integration, name="Bad", team=team, conditions="severity=critical"
+        )
     a = ints.route_create(actor=rob, integration=integration, name="A", team=team, conditions=[])
     b = ints.route_create(actor=rob, integration=integration, name="B", team=team, conditions=[])
     assert (a.position, b.position) == (0, 1)
