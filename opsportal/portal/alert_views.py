@@ -149,7 +149,8 @@ def alert_group_detail(request, group_id: int):
 def alert_group_escalation_panel(request, group_id: int):
     """The status and the escalation so far, refreshed in place by the page every few seconds."""
     group = selectors.alert_group_or_404(group_id)
-    return render(request, "portal/alerts/_group_live.html", _group_context(request, group))
+    # The status line above the actions rides along out of band, so a colleague's ack shows too.
+    return render(request, "portal/alerts/_group_live.html", _group_context(request, group, oob=True))
 
 
 ACTIONS = {

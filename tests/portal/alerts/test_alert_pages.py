@@ -225,3 +225,36 @@ def test_a_huge_group_id_is_a_404(vera, client_for):
     assert client_for(vera).get("/portal/alerts/99999999999999999999/").status_code == 404
     assert client_for(vera).get("/portal/alerts/12345/").status_code == 404
     assert AlertGroup.objects.count() == 0
+
+
+def test_custom_snooze_is_read_in_the_viewers_zone(ana, client_for, raise_alert):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    group = raise_alert()
+    dublin = ZoneInfo("Europe/Dublin")
+    until = (
+        (timezone.now() + timedelta(days=1))
+        .astimezone(dublin)
+        .replace(hour=7, minute=30, second=0, microsecond=0)
+    )
+    response = client_for(ana).post(
+        reverse("portal:alert_group_snooze", args=[group.pk]),
+        {"duration": "custom", "until": until.strftime("%Y-%m-%dT%H:%M")},
+    )
+    assert response.status_code == 302
+    group.refresh_from_db()
+    assert group.snoozed_until == until == datetime(until.year, until.month, until.day, 7, 30, tzinfo=dublin)
+
+
+def test_live_panel_carries_the_status_line_out_of_band(rob, vera, client_for, raise_alert):
+    from oncall.alerting import alert_group_acknowledge
+
+    group = raise_alert()
+    alert_group_acknowledge(actor=rob, group=group)
+    body = client_for(vera).get(reverse("portal:alert_group_live", args=[group.pk])).content.decode()
+    assert body.lstrip().startswith('<section id="alert-escalation"')
+    assert 'id="alert-status-line" class="badges alert-badges" hx-swap-oob="true"' in body
+    assert "Acknowledged" in body and "by rob" in body
