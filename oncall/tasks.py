@@ -8,3 +8,10 @@ from oncall import reminders
 @shared_task(name="oncall.tasks.send_handoff_reminders")
 def send_handoff_reminders() -> int:
     return reminders.handoff_reminders_send()
+
+
+@shared_task(name="oncall.tasks.escalations_tick")
+def escalations_tick() -> int:
+    from oncall import engine
+
+    return engine.escalations_run_due()
