@@ -16,9 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from oncall import alert_lifecycle as lifecycle
+from oncall import routing
 from oncall.models import (
-    AlertGroup,
-    AlertLogEntry,
     ContactKind,
     ContactMethod,
     Escalation,
@@ -40,7 +39,14 @@ from opsportal.core.time_zones import is_iana_time_zone
 
 logger = logging.getLogger(__name__)
 
-INTEGRATION_FIELDS = ("name", "enabled", "escalation_policy", "urgency", "ack_timeout", "declare_incident_for")
+INTEGRATION_FIELDS = (
+    "name",
+    "enabled",
+    "escalation_policy",
+    "urgency",
+    "ack_timeout",
+    "declare_incident_for",
+)
 ROUTE_FIELDS = (
     "name",
     "conditions",
@@ -67,6 +73,12 @@ def _integration_snapshot(integration: Integration) -> dict:
         "ack_timeout_seconds": integration.ack_timeout.total_seconds() if integration.ack_timeout else None,
         "declare_incident_for": integration.declare_incident_for,
     }
+
+
+def _check_conditions(conditions) -> None:
+    errors = routing.condition_errors(conditions)
+    if errors:
+        raise ValidationError({"conditions": errors})
 
 
 def _check_policy_of_team(policy: EscalationPolicy | None, field: str = "escalation_policy") -> None:
@@ -191,6 +203,7 @@ def route_create(
     """A routing rule; without a position it goes last (rules are tried in order, first match wins)."""
     require_permission(actor, RESPOND)
     Integration.objects.select_for_update().get(pk=integration.pk)  # one writer of the order at a time
+    _check_conditions(conditions or [])
     _check_policy_of_team(escalation_policy)
     if position is None:
         last = integration.routes.order_by("-position").values_list("position", flat=True).first()
@@ -218,6 +231,8 @@ def route_update(*, actor, route: Route, **changes) -> Route:
     if unknown:
         raise ValueError(f"route_update cannot change {', '.join(sorted(unknown))}")
     route = Route.objects.select_for_update().get(pk=route.pk)
+    if "conditions" in changes:
+        _check_conditions(changes["conditions"])
     if "escalation_policy" in changes:
         _check_policy_of_team(changes["escalation_policy"])
     before = _route_snapshot(route)
@@ -307,7 +322,9 @@ def _check_levels(levels: list[dict], repeat_from: int) -> None:
         zone = (level.get("time_condition") or {}).get("zone")
         if zone and zone != "target" and not zone.startswith("region:") and not is_iana_time_zone(zone):
             raise ValidationError(
-                {"levels": f"Level {number}: the zone is 'target', 'region:<code>' or an IANA time zone name."}
+                {
+                    "levels": f"Level {number}: the zone is 'target', 'region:<code>' or an IANA time zone name."
+                }
             )
     if levels and repeat_from > len(levels):
         raise ValidationError({"repeat_from": "Repeat from a level the policy has."})
