@@ -11,9 +11,9 @@ from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from oncall import _pending_services as pending
 from oncall import alerting
 from oncall import alerting_selectors as selectors
-from oncall.api import _pending_services as pending
 from oncall.api import alert_serializers as s
 from opsportal.core.identity_selectors import request_principal
 from opsportal.core.inputs import valid_input

@@ -18,8 +18,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from oncall import _pending_services as alert_services
 from oncall import alerting
-from oncall.api import _pending_services as alert_services
 from oncall.events import InboundEvent
 from oncall.models import Team
 from opsportal.changes.services import maintenance_schedule

@@ -12,8 +12,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from oncall import _pending_services as pending
 from oncall import alerting
-from oncall.api import _pending_services as pending
 from oncall.events import InboundEvent
 from oncall.models import AlertGroup, ContactMethod, EscalationPolicy, Integration, Route
 from opsportal.core.roles import Role

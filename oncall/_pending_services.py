@@ -1,7 +1,8 @@
 """Stand-ins for services other branches are writing at the same time (integrations, routes and policies:
 oncall/integration_services.py and oncall/escalation_services.py; contact methods: oncall/contacts.py; alert
 group actions: oncall/alerting.py). Same names and keyword-only arguments; the lead points the API views at the
-real modules when they merge and deletes this file. Nothing else may import it."""
+real modules when they merge and deletes this file. It lives in the domain (not in oncall/api/) because the
+demo data and the benchmark need the same writes, and the layers let only the API door import oncall.api."""
 
 from __future__ import annotations
 
