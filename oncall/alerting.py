@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from oncall import alert_lifecycle as lifecycle
@@ -54,7 +54,10 @@ def alert_events_ingest(
     never holds a lock for long. Paging is left to the tick (started on commit): ingestion never waits on it."""
     now = now or timezone.now()
     stored = [_ingest_one(integration, event, now) for event in events]
-    Integration.objects.filter(pk=integration.pk).update(last_event_at=now)
+    # At most one write a second: a storm on one integration must not queue on this row.
+    Integration.objects.filter(pk=integration.pk).filter(
+        Q(last_event_at__isnull=True) | Q(last_event_at__lt=now - timedelta(seconds=1))
+    ).update(last_event_at=now)
     if any(event.outcome == "new group" for event in stored):
         run_on_commit(tasks.escalations_tick)
     return stored
@@ -322,12 +325,27 @@ def _pages_cancel(group: AlertGroup) -> int:
 # --- what people (and sources) do ---------------------------------------------------------------------------
 
 
-def _log(group, kind, actor, via: str, text: str, *, data=None, at=None) -> AlertLogEntry:
+# Log lines that also go on a linked incident's timeline (internal, never public).
+INCIDENT_KINDS = frozenset(
+    {
+        AlertLogEntry.Kind.ESCALATED,
+        AlertLogEntry.Kind.PAGED,
+        AlertLogEntry.Kind.ACKNOWLEDGED,
+        AlertLogEntry.Kind.SNOOZED,
+        AlertLogEntry.Kind.RETRIGGERED,
+        AlertLogEntry.Kind.RESOLVED,
+        AlertLogEntry.Kind.ESCALATION_DONE,
+    }
+)
+
+
+def alert_log_write(group, kind, actor, via: str, text: str, *, data=None, at=None) -> AlertLogEntry:
+    """Append to the group's timeline, and to its incident's when it has one."""
     user = user_or_none(actor)
     label = user.get_username() if user is not None else via
     if user is not None and via not in ("portal", ""):
         label = f"{label} (via {via})"
-    return AlertLogEntry.objects.create(
+    entry = AlertLogEntry.objects.create(
         group=group,
         kind=kind,
         actor=user,
@@ -336,10 +354,26 @@ def _log(group, kind, actor, via: str, text: str, *, data=None, at=None) -> Aler
         data=data or {},
         at=at or timezone.now(),
     )
+    if group.incident_id is not None and kind in INCIDENT_KINDS:
+        from opsportal.incidents.services import incident_record_alert_activity
+
+        incident_record_alert_activity(
+            incident=group.incident,
+            text=f"Alert #{group.pk}: {text} ({label})",
+            data={"alert_group": group.pk},
+        )
+    return entry
+
+
+_log = alert_log_write
 
 
 def _locked(group: AlertGroup) -> AlertGroup:
-    return AlertGroup.objects.select_for_update().select_related("integration", "team").get(pk=group.pk)
+    return (
+        AlertGroup.objects.select_for_update(of=("self",))
+        .select_related("integration", "team")
+        .get(pk=group.pk)
+    )
 
 
 def _acknowledge(group: AlertGroup, actor, via: str, now: datetime, *, until: datetime | None = None) -> None:
@@ -447,17 +481,11 @@ def alert_group_escalate(
         if group.status != lifecycle.TRIGGERED:
             group.status, group.retrigger_at, group.snoozed_until = lifecycle.TRIGGERED, None, None
             group.save(update_fields=["status", "retrigger_at", "snoozed_until"])
-        if escalation.status != Escalation.Status.ACTIVE or escalation.steps_taken:
-            position = (
-                maths.next_position(escalation.snapshot, escalation.level_index, escalation.pass_number)
-                if escalation.status == Escalation.Status.ACTIVE
-                else (escalation.level_index, escalation.pass_number)
-            )
-            if position is None:
-                position = (escalation.level_index, escalation.pass_number)
-            escalation.level_index, escalation.pass_number = position
+        # level_index already names the level the next step pages; past the last one, start again at the top.
+        if escalation.level_index >= len(escalation.snapshot.get("levels") or []):
+            escalation.level_index = 0
         escalation.status, escalation.next_step_at = Escalation.Status.ACTIVE, now
-        escalation.save(update_fields=["status", "next_step_at", "level_index", "pass_number"])
+        escalation.save(update_fields=["status", "next_step_at", "level_index"])
         _log(
             group,
             AlertLogEntry.Kind.ESCALATED,
@@ -534,7 +562,7 @@ def alert_groups_retrigger_due(*, now: datetime | None = None, limit: int = 500)
     for group_id in due:
         with transaction.atomic():
             group = (
-                AlertGroup.objects.select_for_update(skip_locked=True)
+                AlertGroup.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("integration", "team", "escalation_policy")
                 .filter(pk=group_id, status=lifecycle.ACKNOWLEDGED, retrigger_at__lte=now)
                 .first()

@@ -22,7 +22,7 @@ from django.utils import timezone
 from oncall import alert_lifecycle as lifecycle
 from oncall import escalation as maths
 from oncall import paging, rotation
-from oncall.alerting import alert_groups_retrigger_due, policy_snapshot
+from oncall.alerting import alert_groups_retrigger_due, alert_log_write, policy_snapshot
 from oncall.models import (
     AlertGroup,
     AlertLogEntry,
@@ -233,7 +233,7 @@ def _run_batch(now: datetime, size: int, resolver: _Resolver, seen: set[int]) ->
         seen.update(e.pk for e in escalations)
         groups = {
             group.pk: group
-            for group in AlertGroup.objects.select_for_update(skip_locked=True)
+            for group in AlertGroup.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(pk__in=[e.group_id for e in escalations])
             .select_related("team", "integration")
         }
@@ -251,9 +251,7 @@ def _run_batch(now: datetime, size: int, resolver: _Resolver, seen: set[int]) ->
 
 
 def _log(group: AlertGroup, kind: str, text: str, now: datetime, data: dict | None = None) -> None:
-    AlertLogEntry.objects.create(
-        group=group, kind=kind, actor_label="system", text=text[:2000], data=data or {}, at=now
-    )
+    alert_log_write(group, kind, None, "system", text, data=data, at=now)
 
 
 def _step(escalation: Escalation, group: AlertGroup, now: datetime, resolver: _Resolver) -> None:

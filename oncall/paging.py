@@ -71,7 +71,7 @@ def pages_send_due(*, now: datetime | None = None, limit: int = 500) -> int:
     sent = 0
     with transaction.atomic():
         pages = list(
-            Page.objects.select_for_update(skip_locked=True)
+            Page.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=Page.Status.SCHEDULED, due_at__lte=now)
             .select_related("group", "contact_method", "user")
             .order_by("due_at", "pk")[:limit]
