@@ -6,6 +6,8 @@
 # Usage: bash bench/alerting.sh [seconds]     needs wrk, PostgreSQL on :5432 (user postgres, trust), Redis :6379
 #   BENCH_DB=name BENCH_REDIS_DB=n PORT=n WORKERS=n   defaults opsportal_alerting, 6, 8106, 2
 #   PARTS="a b c"                                    which measurements to run
+#   RATE=n                                           triggers/s for (b) (default 200)
+# The per-key ingest limit (INGEST_RATE_PER_MINUTE, PagerDuty's policy) is switched off: this measures capacity.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-10}
@@ -20,7 +22,7 @@ trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WO
 export DEBUG=0 SECRET_KEY=bench-$RANDOM$RANDOM ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 LOG_LEVEL=WARNING \
        OPSPORTAL_VAR_DIR="$WORK" DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" \
        REDIS_URL="redis://127.0.0.1:6379/$REDIS_DB" OPSPORTAL_MODE=production PUBLIC_URL=http://127.0.0.1:$PORT \
-       NOTIFICATIONS_CONSOLE=1
+       NOTIFICATIONS_CONSOLE=1 INGEST_RATE_PER_MINUTE=0
 psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
 redis-cli -n "$REDIS_DB" flushdb >/dev/null
 $BIN/python manage.py migrate -v0
@@ -74,7 +76,7 @@ if [[ " $PARTS " == *" b "* ]]; then
         --without-mingle --without-heartbeat -n "alerting@%h" >"$WORK/celery.log" 2>&1 &
     $BIN/celery -A opsportal beat --loglevel WARNING -s "$WORK/beat-schedule" >"$WORK/beat.log" 2>&1 &
     sleep 5
-    $BIN/python bench/alerting.py latency "http://127.0.0.1:$PORT" "$KEY" --rate 200 --seconds "$DURATION"
+    $BIN/python bench/alerting.py latency "http://127.0.0.1:$PORT" "$KEY" --rate "${RATE:-200}" --seconds "$DURATION"
     grep -E "ERROR|Traceback|CRITICAL" "$WORK/celery.log" | head -5 || true
     kill %2 %3 2>/dev/null || true
 fi
