@@ -3,6 +3,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from oncall.api import alert_views
 from oncall.api import views as oncall_views
 from opsportal.api import views
 from opsportal.changes.api import public_views as public_maintenance_api
@@ -114,6 +115,66 @@ urlpatterns = [
     ),
     path(
         "oncall/swaps/<id:swap_id>/cancel/", oncall_views.SwapCancelView.as_view(), name="oncall-swap-cancel"
+    ),
+    path("alerts/integrations/", alert_views.IntegrationListView.as_view(), name="alerts-integrations"),
+    path(
+        "alerts/integrations/<id:integration_id>/",
+        alert_views.IntegrationDetailView.as_view(),
+        name="alerts-integration",
+    ),
+    path(
+        "alerts/integrations/<id:integration_id>/routes/",
+        alert_views.RouteListView.as_view(),
+        name="alerts-routes",
+    ),
+    path(
+        "alerts/integrations/<id:integration_id>/routes/order/",
+        alert_views.RouteOrderView.as_view(),
+        name="alerts-routes-order",
+    ),
+    path(
+        "alerts/integrations/<id:integration_id>/routes/<id:route_id>/",
+        alert_views.RouteDetailView.as_view(),
+        name="alerts-route",
+    ),
+    path("alerts/policies/", alert_views.PolicyListView.as_view(), name="alerts-policies"),
+    path("alerts/policies/<id:policy_id>/", alert_views.PolicyDetailView.as_view(), name="alerts-policy"),
+    path("alerts/groups/", alert_views.AlertGroupListView.as_view(), name="alerts-groups"),
+    path("alerts/groups/<id:group_id>/", alert_views.AlertGroupDetailView.as_view(), name="alerts-group"),
+    path(
+        "alerts/groups/<id:group_id>/acknowledge/",
+        alert_views.AlertGroupAcknowledgeView.as_view(),
+        name="alerts-group-acknowledge",
+    ),
+    path(
+        "alerts/groups/<id:group_id>/resolve/",
+        alert_views.AlertGroupResolveView.as_view(),
+        name="alerts-group-resolve",
+    ),
+    path(
+        "alerts/groups/<id:group_id>/snooze/",
+        alert_views.AlertGroupSnoozeView.as_view(),
+        name="alerts-group-snooze",
+    ),
+    path(
+        "alerts/groups/<id:group_id>/escalate/",
+        alert_views.AlertGroupEscalateView.as_view(),
+        name="alerts-group-escalate",
+    ),
+    path("alerts/me/contact-methods/", alert_views.ContactMethodListView.as_view(), name="alerts-contacts"),
+    path(
+        "alerts/me/contact-methods/<id:contact_method_id>/",
+        alert_views.ContactMethodDetailView.as_view(),
+        name="alerts-contact",
+    ),
+    path(
+        "alerts/me/contact-methods/<id:contact_method_id>/verify/",
+        alert_views.ContactMethodVerifyView.as_view(),
+        name="alerts-contact-verify",
+    ),
+    path("alerts/me/rules/", alert_views.NotificationRuleListView.as_view(), name="alerts-rules"),
+    path(
+        "alerts/me/rules/<id:rule_id>/", alert_views.NotificationRuleDetailView.as_view(), name="alerts-rule"
     ),
     path("maintenance/", maintenance_api.MaintenanceListView.as_view(), name="maintenance"),
     path(

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from opsportal.core.roles import Permission
 
-AREAS = ("incidents", "oncall", "statuspage", "subscribers", "deploys")
+# alerts: integrations, routes, escalation policies, alert groups (acknowledge/resolve/snooze/escalate) and the
+# caller's own contact methods and notification rules. Acting on alerts is a write, so it needs the responder role.
+AREAS = ("incidents", "oncall", "statuspage", "subscribers", "deploys", "alerts")
 ALL_SCOPES = tuple(f"{area}:{access}" for area in AREAS for access in ("read", "write"))
 # Partners read the public view of the status page and manage their own subscriptions; nothing else.
 PARTNER_SCOPES = ("statuspage:read", "subscribers:read", "subscribers:write")

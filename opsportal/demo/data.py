@@ -1,5 +1,5 @@
-"""Demo data: three regions, a dozen staff, teams and their follow-the-sun schedules, and status-page components
-with 90 days of history.
+"""Demo data: three regions, a dozen staff, teams and their follow-the-sun schedules, status-page components
+with 90 days of history, and alerting (opsportal/demo/alerting.py).
 
 Idempotent: running it again changes nothing that is already there.
 """
@@ -23,6 +23,7 @@ from opsportal.changes.models import MaintenanceWindow
 from opsportal.core.models import StaffProfile
 from opsportal.core.roles import RESPOND, Role, role_of
 from opsportal.core.services import SYSTEM, audit_record, staff_set_role
+from opsportal.demo.alerting import demo_alerting
 from opsportal.incidents.models import Incident
 from statuspage.models import Component, ComponentGroup, ComponentStatus, ComponentStatusChange
 
@@ -175,6 +176,9 @@ def demo_load(*, now: datetime.datetime | None = None) -> dict[str, int]:
 
     if not Schedule.objects.exists():
         created["schedules"] = _demo_schedules(now=now)
+
+    # After the schedules: the policies page whoever is on call in them.
+    created.update(demo_alerting(users, now=now))
 
     if any(created.values()):
         audit_record(actor=SYSTEM, action="demo.loaded", after=created)

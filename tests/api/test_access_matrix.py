@@ -18,6 +18,10 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
+from oncall import _pending_services as alert_services
+from oncall import alerting
+from oncall.events import InboundEvent
+from oncall.models import Team
 from opsportal.changes.services import maintenance_schedule
 from opsportal.core.identity_services import api_token_create, partner_create
 from opsportal.core.roles import Role
@@ -126,7 +130,9 @@ def world(make_staff):
     subscriber = Subscriber.objects.create(
         channel="email", address="ops@acme.example", owner=partner.account, confirmed_at=now
     )
+    alerting_world = _alerting_world(admin)
     params = {
+        **alerting_world,
         "incident_id": incident.pk,
         "window_id": window.pk,
         "component_id": checkout.pk,
@@ -136,6 +142,34 @@ def world(make_staff):
         "swap_id": 999_999,
     }
     return {"tokens": tokens, "params": params}
+
+
+def _alerting_world(admin) -> dict:
+    """An integration with a route and a policy, a triggered alert group, and the admin's own contact method and
+    rule (so for everyone else they do not exist)."""
+    team = Team.objects.create(name="Payments", slug="payments")
+    policy = alert_services.policy_create(
+        actor=SYSTEM,
+        team=team,
+        name=f"{SECRET}-policy",
+        levels=[{"targets": [{"kind": "user", "user": admin}]}],
+    )
+    integration = alert_services.integration_create(
+        actor=SYSTEM, team=team, name=f"{SECRET}-integration", kind="pagerduty", escalation_policy=policy
+    )
+    route = alert_services.route_create(actor=SYSTEM, integration=integration, name="Critical", team=team)
+    event = InboundEvent(action="trigger", dedup_key="disk", summary=f"{SECRET}-alert summary")
+    (stored,) = alerting.alert_events_ingest(integration=integration, events=[event])
+    method = alert_services.contact_method_create(actor=admin, kind="push")
+    rule = alert_services.notification_rule_create(actor=admin, contact_method=method)
+    return {
+        "integration_id": integration.pk,
+        "route_id": route.pk,
+        "policy_id": policy.pk,
+        "group_id": stored.group.pk,
+        "contact_method_id": method.pk,
+        "rule_id": rule.pk,
+    }
 
 
 def _path(route: str, params: dict) -> str:

@@ -9,7 +9,23 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from oncall import rotation, selectors
-from oncall.models import Region, Schedule, ScheduleLayer, ScheduleOverride, ShiftSwap, Team, TeamMembership
+from oncall.models import (
+    AlertGroup,
+    AlertLogEntry,
+    ContactMethod,
+    EscalationLevel,
+    EscalationPolicy,
+    Integration,
+    NotificationRule,
+    Region,
+    Route,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+    ShiftSwap,
+    Team,
+    TeamMembership,
+)
 from opsportal.changes.models import MaintenanceWindow
 from opsportal.core.models import AuditEntry
 from opsportal.core.roles import Role, role_of
@@ -38,6 +54,14 @@ def _counts():
             ScheduleLayer,
             ScheduleOverride,
             ShiftSwap,
+            Integration,
+            Route,
+            EscalationPolicy,
+            EscalationLevel,
+            ContactMethod,
+            NotificationRule,
+            AlertGroup,
+            AlertLogEntry,
         )
     }
 
@@ -76,7 +100,7 @@ def test_demo_data_is_complete():
 def test_demo_schedules_follow_the_sun():
     now = timezone.now()
     assert demo_load(now=now)["schedules"] == Team.objects.count() == 3
-    for schedule in Schedule.objects.prefetch_related("layers"):
+    for schedule in Schedule.objects.filter(slug__endswith="-follow-the-sun").prefetch_related("layers"):
         zones = {layer.name: layer.time_zone for layer in schedule.layers.all()}
         assert zones == {"NA": "America/Toronto", "EU": "Europe/Dublin", "APAC": "Asia/Singapore"}
         assert all(layer.turn_unit == "weeks" for layer in schedule.layers.all())
@@ -105,7 +129,7 @@ def test_demo_schedules_leave_no_gap_nights_and_weekends_included(when):
     with time_machine.travel(when, tick=False):
         demo_load()
     end = when + timedelta(weeks=COVERAGE_WEEKS)
-    schedules = list(selectors.schedules_for_engine())
+    schedules = list(selectors.schedules_for_engine().filter(slug__endswith="-follow-the-sun"))
     assert len(schedules) == 3
     for schedule in schedules:
         engine = selectors.rotation_schedule(schedule)
@@ -127,8 +151,67 @@ def test_demo_load_is_idempotent():
         "incidents": 0,
         "maintenance": 0,
         "schedules": 0,
+        "integrations": 0,
+        "escalation_policies": 0,
+        "contact_methods": 0,
+        "alert_groups": 0,
     }
     assert _counts() == first
+
+
+def test_demo_alerting_per_team_and_follow_the_sun():
+    demo_load()
+    for team in Team.objects.all():
+        kinds = sorted(team.integrations.values_list("kind", flat=True))
+        assert kinds == ["alertmanager", "heartbeat", "pagerduty"], team.name
+        policy = EscalationPolicy.objects.get(team=team, name=f"{team.name} default")
+        levels = list(policy.levels.prefetch_related("targets").order_by("position"))
+        assert [(level.delay_minutes, level.severities) for level in levels] == [
+            (5, []),
+            (10, []),
+            (10, ["P0"]),
+        ]
+        assert [t.kind for t in levels[0].targets.all()] == ["schedule"]
+        assert [t.kind for t in levels[1].targets.all()] == ["schedule_secondary"]
+        assert {t.kind for t in levels[2].targets.all()} == {"user"}
+    # Routes: critical pages now as a P0; Europe goes to the EU team.
+    critical = Route.objects.filter(name="Critical pages now")
+    assert critical.count() == 6
+    assert all(r.severity_map == {"critical": "P0"} and r.urgency == "high" for r in critical)
+    europe = Route.objects.filter(conditions__0__field="labels.region")
+    assert europe.exists() and all(r.team.slug == "payments" and r.escalation_policy for r in europe)
+    # Follow the sun: regional schedules, skipping people at night in their own zone.
+    sun = EscalationPolicy.objects.get(name="Platform follow the sun")
+    first = sun.levels.order_by("position").first()
+    assert first.time_condition == {
+        "zone": "target", "days": [0, 1, 2, 3, 4, 5, 6], "start": "22:00", "end": "07:00", "when": "outside"
+    }  # fmt: skip
+    regional = {t.schedule.slug for t in first.targets.select_related("schedule")}
+    assert regional == {"platform-na", "platform-eu", "platform-apac"}
+
+
+def test_demo_responders_have_verified_contact_methods_and_rules():
+    demo_load()
+    for username in ("chloe", "goran", "jun", "ana"):
+        methods = ContactMethod.objects.filter(user__username=username)
+        assert {(m.kind, m.is_verified) for m in methods} == {("push", True), ("email", True)}, username
+        rules = NotificationRule.objects.filter(user__username=username).select_related("contact_method")
+        assert [(r.contact_method.kind, r.delay_minutes) for r in rules] == [("push", 0), ("email", 1)]
+    assert not ContactMethod.objects.filter(user__username="dev").exists()  # a viewer is not paged
+
+
+def test_demo_alert_history():
+    demo_load()
+    groups = AlertGroup.objects.all()
+    assert groups.filter(status="resolved").count() == 3
+    (acked,) = groups.filter(status="acknowledged")
+    assert acked.acknowledged_by.username == "goran"
+    for group in groups:
+        kinds = set(group.log.values_list("kind", flat=True))
+        assert {"triggered", "routed", "acknowledged"} <= kinds
+    assert groups.get(dedup_key="checkout-5xx").incident_severity == "P0"
+    # The history pages nobody now: every escalation it started is over.
+    assert not groups.filter(escalation__status="active").exists()
 
 
 def test_load_demo_refuses_production_without_the_flag(settings):
