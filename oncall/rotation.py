@@ -480,3 +480,16 @@ def fairness(
 def _hours_within(shift: Shift, lo: datetime, hi: datetime) -> float:
     seconds = (min(shift.end, hi) - max(shift.start, lo)).total_seconds()
     return seconds / 3600 if seconds > 0 else 0.0
+
+
+def secondary_at(schedule: Schedule, instant: datetime) -> str | None:
+    """The secondary at `instant`: the person the next layer down says, skipping layers that name the
+    primary (an override's person is primary; every layer then counts, top first)."""
+    _require_aware(instant)
+    instant = instant.astimezone(UTC)
+    primary = on_call_at(schedule, instant)
+    for layer in reversed(schedule.layers):
+        person = _layer_person_at(layer, instant)
+        if person is not None and person != primary:
+            return person
+    return None

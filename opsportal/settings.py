@@ -307,6 +307,8 @@ CELERY_TIMEZONE = "UTC"
 # Periodic timers, shared by Celery beat (production) and the embedded scheduler: name -> (task, seconds).
 PERIODIC_TASKS = {
     "run-due-jobs": ("opsportal.core.tasks.jobs_run_due", 1.0),
+    # Escalation steps and pages that fell due; ingestion also starts one on commit, so this is the backstop.
+    "escalations-tick": ("oncall.tasks.escalations_tick", 2.0),
     "check-sla-clocks": ("opsportal.incidents.tasks.check_sla_clocks", 5.0),
     "maintenance-sweep": ("opsportal.changes.tasks.maintenance_sweep", 15.0),
     # Picks up deliveries whose on-commit start was lost, retries that fell due, and rows a dead worker held.

@@ -1,0 +1,579 @@
+"""Alert writes: store and apply inbound events (dedup, routing, maintenance suppression, escalation start),
+and what people do to an alert group (acknowledge, resolve, snooze, escalate, declare an incident)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from oncall import alert_lifecycle as lifecycle
+from oncall import escalation as maths
+from oncall import tasks
+from oncall.events import InboundEvent
+from oncall.models import (
+    AlertEvent,
+    AlertGroup,
+    AlertLogEntry,
+    Escalation,
+    EscalationPolicy,
+    Integration,
+    Page,
+    Route,
+)
+from oncall.routing import fields_of, route_for
+from opsportal.changes.lifecycle import ACTIVE as MAINTENANCE_ACTIVE
+from opsportal.changes.models import MaintenanceWindow
+from opsportal.core.background import run_on_commit
+from opsportal.core.exceptions import Conflict
+from opsportal.core.roles import RESPOND
+from opsportal.core.services import SYSTEM, audit_record, require_permission, user_or_none
+from opsportal.incidents.models import Severity
+from opsportal.notifications.models import Delivery
+from statuspage.models import Component
+
+logger = logging.getLogger(__name__)
+
+SNOOZE_MAX = timedelta(days=7)
+DECLARABLE = ("P0", "P1")
+# How much of an event's raw body the event log keeps (the door has already bounded the request).
+RAW_KEEP_BYTES = 64 * 1024
+
+
+# --- events in ---------------------------------------------------------------------------------------------
+
+
+def alert_events_ingest(
+    *, integration: Integration, events: list[InboundEvent], now: datetime | None = None
+) -> list[AlertEvent]:
+    """Store each event and apply it to its group, one short transaction per event, so a storm of one key
+    never holds a lock for long. Paging is left to the tick (started on commit): ingestion never waits on it."""
+    now = now or timezone.now()
+    stored = [_ingest_one(integration, event, now) for event in events]
+    # At most one write a second: a storm on one integration must not queue on this row.
+    Integration.objects.filter(pk=integration.pk).filter(
+        Q(last_event_at__isnull=True) | Q(last_event_at__lt=now - timedelta(seconds=1))
+    ).update(last_event_at=now)
+    if any(event.outcome == "new group" for event in stored):
+        run_on_commit(tasks.escalations_tick)
+    return stored
+
+
+def _raw(event: InboundEvent) -> dict:
+    import json
+
+    text = json.dumps(event.raw, default=str)
+    return event.raw if len(text) <= RAW_KEEP_BYTES else {"truncated": True, "bytes": len(text)}
+
+
+def _store(integration: Integration, event: InboundEvent, now: datetime) -> AlertEvent:
+    return AlertEvent.objects.create(
+        integration=integration,
+        received_at=now,
+        action=event.action,
+        dedup_key=event.dedup_key,
+        summary=event.summary,
+        severity=event.severity,
+        source=event.source,
+        labels=event.labels,
+        payload=_raw(event),
+    )
+
+
+def _open_group(integration: Integration, dedup_key: str) -> AlertGroup | None:
+    return (
+        AlertGroup.objects.select_for_update()
+        .filter(integration=integration, dedup_key=dedup_key)
+        .exclude(status=lifecycle.RESOLVED)
+        .first()
+    )
+
+
+def _ingest_one(integration: Integration, event: InboundEvent, now: datetime) -> AlertEvent:
+    with transaction.atomic():
+        stored = _store(integration, event, now)
+        group = _open_group(integration, event.dedup_key)
+        if event.action == lifecycle.TRIGGER:
+            if group is None:
+                group, created = _group_create(integration, event, now)
+            else:
+                created = False
+            if created:
+                outcome = "new group"
+            else:
+                AlertGroup.objects.filter(pk=group.pk).update(
+                    occurrences=F("occurrences") + 1, last_seen_at=now
+                )
+                outcome = "deduplicated"
+        elif group is None:
+            outcome = f"ignored: no open alert with key {event.dedup_key[:60]}"
+        elif event.action == lifecycle.ACKNOWLEDGE:
+            if group.status == lifecycle.TRIGGERED:
+                _acknowledge(group, None, "source", now)
+                outcome = "acknowledged"
+            else:
+                outcome = "already acknowledged"
+        else:
+            _resolve(group, None, "source", now)
+            outcome = "resolved"
+        stored.group, stored.outcome = group, outcome
+        stored.save(update_fields=["group", "outcome"])
+    return stored
+
+
+def _group_create(integration: Integration, event: InboundEvent, now: datetime) -> tuple[AlertGroup, bool]:
+    """A new open group, or the one a racing trigger with the same key has just committed."""
+    routes = list(Route.objects.filter(integration=integration).select_related("team"))
+    fields = fields_of(
+        severity=event.severity,
+        source=event.source,
+        component=event.component,
+        summary=event.summary,
+        group=event.group,
+        event_class=event.event_class,
+        labels=event.labels,
+    )
+    route = route_for(routes, fields)
+    severity_map = {**lifecycle.DEFAULT_SEVERITY_MAP, **((route.severity_map if route else None) or {})}
+    incident_severity = severity_map.get(event.severity, "P2")
+    if incident_severity not in Severity.values:
+        incident_severity = "P2"
+    component = _component_named(event.component or event.labels.get("component", ""))
+    group = AlertGroup(
+        integration=integration,
+        dedup_key=event.dedup_key,
+        summary=(event.summary or event.dedup_key)[:1024],
+        source=event.source,
+        severity=event.severity,
+        incident_severity=incident_severity,
+        urgency=route.urgency if route else integration.urgency,
+        labels=event.labels,
+        details=event.details,
+        links=event.links,
+        component=component,
+        team_id=route.team_id if route else integration.team_id,
+        route=route,
+        escalation_policy_id=(route.escalation_policy_id if route else integration.escalation_policy_id),
+        first_seen_at=now,
+        last_seen_at=now,
+    )
+    window = _maintenance_for(component, now)
+    if window is not None:
+        group.suppressed, group.maintenance = True, window
+        group.suppressed_reason = f"{component.name} is under maintenance: {window.title}"[:200]
+    elif route is not None and route.suppress:
+        group.suppressed, group.suppressed_reason = True, f"Route '{route.name}' records without paging"
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError:
+        existing = _open_group(integration, event.dedup_key)
+        if existing is None:
+            raise
+        return existing, False
+    _log(group, AlertLogEntry.Kind.TRIGGERED, None, "source", f"Triggered: {group.summary}", at=now)
+    _log(
+        group,
+        AlertLogEntry.Kind.ROUTED,
+        None,
+        "system",
+        f"Routed by {'rule ' + repr(route.name) if route else 'the default route'} to {group.team.name}, "
+        f"{group.incident_severity}, {group.urgency} urgency",
+        data={"route_id": route.pk if route else None},
+        at=now,
+    )
+    if group.suppressed:
+        _log(group, AlertLogEntry.Kind.SUPPRESSED, None, "system", group.suppressed_reason, at=now)
+        return group, True
+    _escalation_start(group, now)
+    declare = (route is not None and route.declare_incident) or (
+        incident_severity in (integration.declare_incident_for or [])
+    )
+    if declare and incident_severity in DECLARABLE:
+        _declare_incident(group, SYSTEM, now)
+    return group, True
+
+
+def _component_named(name: str) -> Component | None:
+    name = (name or "").strip()
+    if not name:
+        return None
+    return Component.objects.filter(name__iexact=name[:200]).first()
+
+
+def _maintenance_for(component: Component | None, now: datetime) -> MaintenanceWindow | None:
+    if component is None:
+        return None
+    return (
+        MaintenanceWindow.objects.filter(
+            components=component, status__in=[str(s) for s in MAINTENANCE_ACTIVE], scheduled_for__lte=now
+        )
+        .order_by("scheduled_for")
+        .first()
+    )
+
+
+# --- escalation start and stop ----------------------------------------------------------------------------------
+
+
+def policy_snapshot(policy: EscalationPolicy) -> dict:
+    """The policy as plain JSON, taken when an escalation starts: later edits do not change a running one."""
+    levels = []
+    for level in policy.levels.prefetch_related("targets__user", "targets__schedule", "targets__team"):
+        levels.append(
+            {
+                "id": level.pk,
+                "delay_minutes": level.delay_minutes,
+                "round_robin": level.round_robin,
+                "severities": list(level.severities or []),
+                "urgencies": list(level.urgencies or []),
+                "time_condition": dict(level.time_condition or {}),
+                "targets": [
+                    {
+                        "kind": target.kind,
+                        "user_id": target.user_id,
+                        "schedule_id": target.schedule_id,
+                        "team_id": target.team_id,
+                        "label": str(target.user or target.schedule or target.team),
+                    }
+                    for target in level.targets.all()
+                ],
+            }
+        )
+    return {
+        "policy_id": policy.pk,
+        "name": policy.name,
+        "repeat": policy.repeat,
+        "repeat_from": max(policy.repeat_from - 1, 0),
+        "levels": levels,
+    }
+
+
+def _first_step_at(group: AlertGroup, now: datetime) -> datetime:
+    """High urgency pages now; low urgency waits for the team's support hours in its region."""
+    if group.urgency != lifecycle.LOW:
+        return now
+    region = group.team.support_region
+    if region is None:
+        return now
+    from zoneinfo import ZoneInfo
+
+    return maths.next_support_instant(
+        now, ZoneInfo(region.time_zone), region.business_day_start, region.business_day_end
+    )
+
+
+def _escalation_start(group: AlertGroup, now: datetime) -> Escalation | None:
+    policy = group.escalation_policy
+    if policy is None:
+        _log(
+            group,
+            AlertLogEntry.Kind.ESCALATION_DONE,
+            None,
+            "system",
+            "No escalation policy: nobody paged",
+            at=now,
+        )
+        return None
+    first = _first_step_at(group, now)
+    escalation, _ = Escalation.objects.update_or_create(
+        group=group,
+        defaults={
+            "policy": policy,
+            "snapshot": policy_snapshot(policy),
+            "status": Escalation.Status.ACTIVE,
+            "level_index": 0,
+            "pass_number": 0,
+            "next_step_at": first,
+            "started_at": now,
+        },
+    )
+    if first > now:
+        _log(
+            group,
+            AlertLogEntry.Kind.ESCALATED,
+            None,
+            "system",
+            f"Low urgency: escalation waits for support hours, until {first:%Y-%m-%d %H:%M} UTC",
+            at=now,
+        )
+    return escalation
+
+
+def _escalation_stop(group: AlertGroup) -> None:
+    Escalation.objects.filter(group=group, status=Escalation.Status.ACTIVE).update(
+        status=Escalation.Status.STOPPED, next_step_at=None
+    )
+    _pages_cancel(group)
+
+
+def _pages_cancel(group: AlertGroup) -> int:
+    """Nobody is paged about this group after this commits: waiting pages and unsent outbox rows go."""
+    waiting = Page.objects.filter(group=group, status__in=[Page.Status.SCHEDULED, Page.Status.HELD])
+    cancelled = waiting.update(status=Page.Status.CANCELLED, note="acknowledged or resolved first")
+    Delivery.objects.filter(
+        pk__in=Page.objects.filter(group=group, delivery__isnull=False).values("delivery_id"),
+        status=Delivery.Status.PENDING,
+    ).update(status=Delivery.Status.CANCELLED, last_error="Alert acknowledged or resolved first")
+    return cancelled
+
+
+# --- what people (and sources) do ---------------------------------------------------------------------------
+
+
+# Log lines that also go on a linked incident's timeline (internal, never public).
+INCIDENT_KINDS = frozenset(
+    {
+        AlertLogEntry.Kind.ESCALATED,
+        AlertLogEntry.Kind.PAGED,
+        AlertLogEntry.Kind.ACKNOWLEDGED,
+        AlertLogEntry.Kind.SNOOZED,
+        AlertLogEntry.Kind.RETRIGGERED,
+        AlertLogEntry.Kind.RESOLVED,
+        AlertLogEntry.Kind.ESCALATION_DONE,
+    }
+)
+
+
+def alert_log_write(group, kind, actor, via: str, text: str, *, data=None, at=None) -> AlertLogEntry:
+    """Append to the group's timeline, and to its incident's when it has one."""
+    user = user_or_none(actor)
+    label = user.get_username() if user is not None else via
+    if user is not None and via not in ("portal", ""):
+        label = f"{label} (via {via})"
+    entry = AlertLogEntry.objects.create(
+        group=group,
+        kind=kind,
+        actor=user,
+        actor_label=label[:150],
+        text=text[:2000],
+        data=data or {},
+        at=at or timezone.now(),
+    )
+    if group.incident_id is not None and kind in INCIDENT_KINDS:
+        from opsportal.incidents.services import incident_record_alert_activity
+
+        incident_record_alert_activity(
+            incident=group.incident,
+            text=f"Alert #{group.pk}: {text} ({label})",
+            data={"alert_group": group.pk},
+        )
+    return entry
+
+
+_log = alert_log_write
+
+
+def _locked(group: AlertGroup) -> AlertGroup:
+    return (
+        AlertGroup.objects.select_for_update(of=("self",))
+        .select_related("integration", "team")
+        .get(pk=group.pk)
+    )
+
+
+def _acknowledge(group: AlertGroup, actor, via: str, now: datetime, *, until: datetime | None = None) -> None:
+    timeout = group.integration.ack_timeout
+    group.status = lifecycle.ACKNOWLEDGED
+    group.acknowledged_at, group.acknowledged_by = now, user_or_none(actor)
+    group.snoozed_until = until
+    group.retrigger_at = until or ((now + timeout) if timeout else None)
+    group.save(
+        update_fields=["status", "acknowledged_at", "acknowledged_by", "snoozed_until", "retrigger_at"]
+    )
+    _escalation_stop(group)
+    if until is not None:
+        _log(
+            group, AlertLogEntry.Kind.SNOOZED, actor, via, f"Snoozed until {until:%Y-%m-%d %H:%M} UTC", at=now
+        )
+    else:
+        _log(group, AlertLogEntry.Kind.ACKNOWLEDGED, actor, via, "Acknowledged", at=now)
+
+
+def _resolve(group: AlertGroup, actor, via: str, now: datetime) -> None:
+    group.status = lifecycle.RESOLVED
+    group.resolved_at, group.resolved_by = now, user_or_none(actor)
+    group.resolved_by_source = actor is None
+    group.retrigger_at = group.snoozed_until = None
+    group.save(
+        update_fields=[
+            "status",
+            "resolved_at",
+            "resolved_by",
+            "resolved_by_source",
+            "retrigger_at",
+            "snoozed_until",
+        ]
+    )
+    _escalation_stop(group)
+    _log(group, AlertLogEntry.Kind.RESOLVED, actor, via, "Resolved", at=now)
+
+
+def _require_open(group: AlertGroup) -> None:
+    if not group.is_open:
+        raise Conflict(f"Alert #{group.pk} is already resolved.")
+
+
+def alert_group_acknowledge(
+    *, actor, group: AlertGroup, via: str = "portal", now: datetime | None = None
+) -> AlertGroup:
+    """Stop paging about the group. Acknowledging again restarts the ack timeout."""
+    require_permission(actor, RESPOND)
+    now = now or timezone.now()
+    with transaction.atomic():
+        group = _locked(group)
+        _require_open(group)
+        _acknowledge(group, actor, via, now)
+        audit_record(actor=actor, action="alert.acknowledged", obj=group, after={"via": via})
+    return group
+
+
+def alert_group_resolve(
+    *, actor, group: AlertGroup, via: str = "portal", now: datetime | None = None
+) -> AlertGroup:
+    require_permission(actor, RESPOND)
+    now = now or timezone.now()
+    with transaction.atomic():
+        group = _locked(group)
+        _require_open(group)
+        _resolve(group, actor, via, now)
+        audit_record(actor=actor, action="alert.resolved", obj=group, after={"via": via})
+    return group
+
+
+def alert_group_snooze(
+    *, actor, group: AlertGroup, until: datetime, via: str = "portal", now: datetime | None = None
+) -> AlertGroup:
+    """Acknowledged until `until`, then triggered again (and paged again) unless resolved by then."""
+    require_permission(actor, RESPOND)
+    now = now or timezone.now()
+    if until.tzinfo is None:
+        raise ValidationError({"until": "Give a time with a UTC offset."})
+    if until <= now:
+        raise ValidationError({"until": "Snooze until a time in the future."})
+    if until - now > SNOOZE_MAX:
+        raise ValidationError({"until": f"Snooze for at most {SNOOZE_MAX.days} days."})
+    with transaction.atomic():
+        group = _locked(group)
+        _require_open(group)
+        _acknowledge(group, actor, via, now, until=until)
+        audit_record(actor=actor, action="alert.snoozed", obj=group, after={"until": until.isoformat()})
+    return group
+
+
+def alert_group_escalate(
+    *, actor, group: AlertGroup, via: str = "portal", now: datetime | None = None
+) -> AlertGroup:
+    """Page the next level now (GoAlert's 'e' reply): a triggered group moves on at once, an acknowledged
+    one is triggered again and escalated from where it stopped."""
+    require_permission(actor, RESPOND)
+    now = now or timezone.now()
+    with transaction.atomic():
+        group = _locked(group)
+        _require_open(group)
+        escalation = Escalation.objects.select_for_update().filter(group=group).first()
+        if escalation is None:
+            raise Conflict(f"Alert #{group.pk} has no escalation policy to escalate through.")
+        if group.status != lifecycle.TRIGGERED:
+            group.status, group.retrigger_at, group.snoozed_until = lifecycle.TRIGGERED, None, None
+            group.save(update_fields=["status", "retrigger_at", "snoozed_until"])
+        # level_index already names the level the next step pages; past the last one, start again at the top.
+        if escalation.level_index >= len(escalation.snapshot.get("levels") or []):
+            escalation.level_index = 0
+        escalation.status, escalation.next_step_at = Escalation.Status.ACTIVE, now
+        escalation.save(update_fields=["status", "next_step_at", "level_index"])
+        _log(
+            group,
+            AlertLogEntry.Kind.ESCALATED,
+            actor,
+            via,
+            f"Escalated by hand to level {escalation.level_index + 1}",
+            at=now,
+        )
+        audit_record(actor=actor, action="alert.escalated", obj=group, after={"via": via})
+
+        run_on_commit(tasks.escalations_tick)
+    return group
+
+
+def alert_group_declare_incident(*, actor, group: AlertGroup, now: datetime | None = None):
+    """Declare an incident for a P0/P1 group, linked both ways; the group's pages join its timeline."""
+    require_permission(actor, RESPOND)
+    now = now or timezone.now()
+    with transaction.atomic():
+        group = _locked(group)
+        if group.incident_id is not None:
+            raise Conflict(f"Alert #{group.pk} already has incident {group.incident.reference}.")
+        if group.incident_severity not in DECLARABLE:
+            raise ValidationError(
+                {"severity": f"Only {' and '.join(DECLARABLE)} alerts declare an incident here."}
+            )
+        return _declare_incident(group, actor, now)
+
+
+def _declare_incident(group: AlertGroup, actor, now: datetime):
+    from opsportal.incidents.services import incident_declare
+
+    components = (
+        [(group.component, "major_outage" if group.incident_severity == "P0" else "partial_outage")]
+        if group.component
+        else None
+    )
+    incident = incident_declare(
+        actor=actor,
+        title=f"[alert #{group.pk}] {group.summary}"[:200],
+        severity=group.incident_severity,
+        team=group.team,
+        summary=f"Declared from alert #{group.pk} ({group.integration.name}).",
+        detected_at=min(group.first_seen_at, now),
+        started_at=min(group.first_seen_at, now),
+        components=components,
+    )
+    AlertGroup.objects.filter(pk=group.pk).update(incident=incident)
+    group.incident = incident
+    _log(
+        group,
+        AlertLogEntry.Kind.INCIDENT,
+        actor,
+        "system" if actor is SYSTEM else "portal",
+        f"Incident {incident.reference} declared",
+        data={"incident_id": incident.pk},
+        at=now,
+    )
+    return incident
+
+
+# --- timers the tick runs --------------------------------------------------------------------------------------
+
+
+def alert_groups_retrigger_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Acknowledged groups whose ack timeout or snooze has run out trigger again and escalate from the top."""
+    now = now or timezone.now()
+    count = 0
+    due = list(
+        AlertGroup.objects.filter(status=lifecycle.ACKNOWLEDGED, retrigger_at__lte=now)
+        .order_by("retrigger_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for group_id in due:
+        with transaction.atomic():
+            group = (
+                AlertGroup.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("integration", "team", "escalation_policy")
+                .filter(pk=group_id, status=lifecycle.ACKNOWLEDGED, retrigger_at__lte=now)
+                .first()
+            )
+            if group is None:
+                continue
+            why = "snooze ended" if group.snoozed_until else "acknowledgement timed out"
+            group.status, group.retrigger_at, group.snoozed_until = lifecycle.TRIGGERED, None, None
+            group.save(update_fields=["status", "retrigger_at", "snoozed_until"])
+            _log(group, AlertLogEntry.Kind.RETRIGGERED, None, "system", f"Triggered again: {why}", at=now)
+            if not group.suppressed:
+                _escalation_start(group, now)
+            count += 1
+    return count
