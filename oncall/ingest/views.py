@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 
 from django.conf import settings
-from django.core.exceptions import TooManyFieldsSent, ValidationError
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, ValidationError
 from django.http import HttpResponse, JsonResponse, QueryDict
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.csrf import csrf_exempt
 
 from oncall import heartbeats
@@ -184,20 +185,27 @@ def alertmanager_hook(request, key: str):
 def _generic_fields(request) -> dict:
     """The query-string (and form) form: for curl in a shell script or a crontab line."""
     fields = request.GET.dict()
-    if request.method == "POST":
-        declared = request.META.get("CONTENT_LENGTH") or "0"
-        if not declared.isdigit() or int(declared) > generic.MAX_BODY_BYTES:
-            raise Refused(413, [f"The request body is larger than {generic.MAX_BODY_BYTES} bytes"])
-        raw = request.read(generic.MAX_BODY_BYTES + 1)
-        if len(raw) > generic.MAX_BODY_BYTES:
-            raise Refused(413, [f"The request body is larger than {generic.MAX_BODY_BYTES} bytes"])
-        if raw:
-            if request.content_type not in ("application/x-www-form-urlencoded", ""):
-                raise Refused(415, ["Send JSON (Content-Type: application/json) or form fields"])
-            try:
-                fields.update(QueryDict(raw, encoding=request.encoding or "utf-8").dict())
-            except (TooManyFieldsSent, UnicodeDecodeError, ValueError):
-                raise Refused(400, ["The form body could not be read"]) from None
+    if request.method != "POST":
+        return fields
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if not declared.isdigit() or int(declared) > generic.MAX_BODY_BYTES:
+        raise Refused(413, [f"The request body is larger than {generic.MAX_BODY_BYTES} bytes"])
+    if request.content_type == "multipart/form-data":  # curl -F; the size is checked above
+        try:
+            fields.update(request.POST.dict())
+        except (MultiPartParserError, TooManyFieldsSent, RequestDataTooBig, UnicodeDecodeError):
+            raise Refused(400, ["The form body could not be read"]) from None
+        return fields
+    raw = request.read(generic.MAX_BODY_BYTES + 1)
+    if len(raw) > generic.MAX_BODY_BYTES:
+        raise Refused(413, [f"The request body is larger than {generic.MAX_BODY_BYTES} bytes"])
+    if raw:
+        if request.content_type not in ("application/x-www-form-urlencoded", ""):
+            raise Refused(415, ["Send JSON (Content-Type: application/json) or form fields"])
+        try:
+            fields.update(QueryDict(raw, encoding=request.encoding or "utf-8").dict())
+        except (TooManyFieldsSent, UnicodeDecodeError, ValueError):
+            raise Refused(400, ["The form body could not be read"]) from None
     return fields
 
 
