@@ -13,6 +13,9 @@ from oncall.ingest.checks import Errors
 MAX_BODY_BYTES = 512 * 1024  # as the PagerDuty door; Alertmanager's max_alerts keeps real bodies far below
 ALERTS_MAX = 1000
 SUPPORTED_VERSIONS = ("4",)
+# Alertmanager's words for an alert's state (its own, not our alert group lifecycle's).
+FIRING, RESOLVED = "firing", "resolved"
+ALERT_STATES = {FIRING: TRIGGER, RESOLVED: RESOLVE}
 
 # labels.severity in the words people use, onto PagerDuty's four. Anything else (or none) is "error":
 # Alertmanager's own default severity for pagerduty_configs, so an alert arrives with the same severity
@@ -121,7 +124,7 @@ def parse(body) -> tuple[Notification | None, list[str]]:
             errors.add(f"'{where}' must be an object")
             continue
         status = alert.get("status")
-        if status not in ("firing", "resolved"):
+        if not isinstance(status, str) or status not in ALERT_STATES:
             errors.add(f"'{where}.status' must be firing or resolved")
         labels = _string_map(errors, f"{where}.labels", alert.get("labels"))
         annotations = _string_map(errors, f"{where}.annotations", alert.get("annotations"))
@@ -146,7 +149,7 @@ def parse(body) -> tuple[Notification | None, list[str]]:
         identity = fingerprint or ",".join(f"{key}={value}" for key, value in sorted(merged.items()))
         events.append(
             InboundEvent(
-                action=TRIGGER if status == "firing" else RESOLVE,
+                action=ALERT_STATES[status],
                 dedup_key=checks.bounded_key(f"{group_key}:{identity}"),
                 summary=summary,
                 source=_one_line(merged.get("instance")) or "Alertmanager",

@@ -350,3 +350,33 @@ def test_heartbeat_schedule_cron_in_a_zone_across_the_spring_dst_change():
 )
 def test_heartbeat_schedule_cron_errors(cron, zone, error):
     assert error in heartbeat_schedule.cron_errors(cron, zone)
+
+
+WRONG_TYPES = [[], {}, 1, 1.5, True, "", "x" * 5000, {"a": [1, {"b": None}]}]
+
+
+def _every_field_swapped(body: dict):
+    for name in body:
+        for wrong in WRONG_TYPES:
+            yield {**body, name: wrong}
+    for name, value in body.items():
+        if isinstance(value, dict):
+            for inner in value:
+                for wrong in WRONG_TYPES:
+                    yield {**body, name: {**value, inner: wrong}}
+        if isinstance(value, list) and value and isinstance(value[0], dict):
+            for inner in value[0]:
+                for wrong in WRONG_TYPES:
+                    yield {**body, name: [{**value[0], inner: wrong}]}
+
+
+def test_parsers_never_raise_on_wrong_types_and_never_half_accept():
+    cases = [
+        (pagerduty.parse, pagerduty_example("trigger")),
+        (alertmanager.parse, alertmanager_webhook()),
+        (generic.parse, {"summary": "x", "details": {"a": 1}, "labels": {"a": "b"}, "dedup": "d"}),
+    ]
+    for parse, body in cases:
+        for variant in _every_field_swapped(body):
+            result, errors = parse(variant)
+            assert (result is None) == bool(errors), variant
