@@ -4,14 +4,15 @@ doors at once: `webhook_configs` to /hooks/alertmanager/<key> and `pagerduty_con
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import socket
 import subprocess
 import time
-import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -39,13 +40,15 @@ def _wait_for(check, what: str):
     pytest.fail(f"gave up after {DEADLINE_SECONDS} s waiting for {what}")
 
 
-def _http(method: str, url: str, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(
-        url, data=data, method=method, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=5) as response:
-        return response.status
+def _http(method: str, url: str, body=None) -> int:
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=5)
+    try:
+        data = json.dumps(body) if body is not None else None
+        connection.request(method, parts.path, body=data, headers={"Content-Type": "application/json"})
+        return connection.getresponse().status
+    finally:
+        connection.close()
 
 
 @pytest.fixture
@@ -94,7 +97,7 @@ receivers:
     def ready():
         try:
             return _http("GET", f"{base}/-/ready") == 200
-        except OSError:
+        except OSError:  # not listening yet
             if process.poll() is not None:
                 pytest.fail(f"Alertmanager exited: {process.stdout.read().decode(errors='replace')}")
             return False
