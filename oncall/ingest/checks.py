@@ -106,7 +106,7 @@ def json_value(errors: Errors, name: str, value) -> None:
 
 
 def timestamp(errors: Errors, name: str, value) -> datetime | None:
-    """An ISO 8601 instant with an offset (PagerDuty's "2015-07-17T08:42:58.315+0000" too), 2000–2099."""
+    """An ISO 8601 instant (PagerDuty's "2015-07-17T08:42:58.315+0000" too; no offset: UTC), 2000–2099."""
     if value is None or value == "":
         return None
     if not isinstance(value, str) or len(value) > 64:
@@ -118,8 +118,7 @@ def timestamp(errors: Errors, name: str, value) -> datetime | None:
         errors.add(f"'{name}' must be an ISO 8601 timestamp")
         return None
     if parsed.tzinfo is None:
-        errors.add(f"'{name}' needs a UTC offset")
-        return None
+        parsed = parsed.replace(tzinfo=UTC)  # a monitoring tool that leaves the offset out means UTC
     if not _EARLIEST <= parsed < _LATEST:
         errors.add(f"'{name}' must lie between 2000 and 2099")
         return None

@@ -127,6 +127,9 @@ def pagerduty_enqueue(request):
         return response
     try:
         body = _json_body(request, pagerduty.MAX_BODY_BYTES)
+        if isinstance(body, dict) and "routing_key" not in body and request.headers.get("X-Routing-Key"):
+            # pdpyras before 4.1.3 sent the key only in this header, and PagerDuty takes it there too.
+            body["routing_key"] = request.headers["X-Routing-Key"]
         event, errors = pagerduty.parse(body)
         if errors:
             raise Refused(400, errors)

@@ -57,6 +57,16 @@ def test_enqueue_trigger_without_dedup_key_returns_the_key_it_made(door, pagerdu
     assert response.json()["dedup_key"] == AlertGroup.objects.get().dedup_key
 
 
+def test_enqueue_takes_the_routing_key_from_x_routing_key_as_old_pdpyras_sends_it(
+    door, pagerduty_integration
+):
+    body = pagerduty_example("trigger", pagerduty_integration.key)
+    del body["routing_key"]
+    response = door.post_json("/v2/enqueue", body, headers={"X-Routing-Key": pagerduty_integration.key})
+    assert response.status_code == 202
+    assert AlertGroup.objects.count() == 1
+
+
 def test_enqueue_repeated_trigger_deduplicates(door, pagerduty_integration):
     body = pagerduty_example("trigger", pagerduty_integration.key)
     for _ in range(3):

@@ -90,7 +90,6 @@ def test_pagerduty_parse_alertmanager_bodies_read_its_labels_back():
         ({"payload.severity": "fatal"}, "'payload.severity' must be one of critical, error, warning or info"),
         ({"payload.severity": None}, "'payload.severity' is missing or blank"),
         ({"payload.timestamp": "yesterday"}, "'payload.timestamp' must be an ISO 8601 timestamp"),
-        ({"payload.timestamp": "2015-07-17T08:42:58"}, "'payload.timestamp' needs a UTC offset"),
         ({"payload.timestamp": "9999-12-31T23:59:59Z"}, "'payload.timestamp' must lie between 2000 and 2099"),
         ({"payload.custom_details": 7}, "'payload.custom_details' must be an object"),
         (
@@ -129,6 +128,12 @@ def test_pagerduty_parse_refuses_deep_nesting_and_non_objects():
     body["payload"]["custom_details"] = deep
     assert pagerduty.parse(body)[1] == ["'payload.custom_details' is nested deeper than 32 levels"]
     assert pagerduty.parse(["not", "an", "object"]) == (None, ["Event object must be a JSON object"])
+
+
+def test_pagerduty_parse_reads_a_timestamp_without_offset_as_utc():
+    body = pagerduty_example("trigger")
+    body["payload"]["timestamp"] = "2015-07-17T08:42:58"
+    assert pagerduty.parse(body)[0].timestamp == datetime(2015, 7, 17, 8, 42, 58, tzinfo=UTC)
 
 
 def test_pagerduty_parse_folds_a_multi_line_summary_onto_one_line():
