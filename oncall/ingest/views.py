@@ -187,7 +187,10 @@ def alertmanager_hook(request, key: str):
 
 def _generic_fields(request) -> dict:
     """The query-string (and form) form: for curl in a shell script or a crontab line."""
-    fields = request.GET.dict()
+    try:
+        fields = request.GET.dict()
+    except TooManyFieldsSent:
+        raise Refused(400, ["The query string has too many fields"]) from None
     if request.method != "POST":
         return fields
     declared = request.META.get("CONTENT_LENGTH") or "0"
@@ -223,7 +226,7 @@ def generic_hook(request, key: str):
         integration = _integration(key, IntegrationKind.GENERIC)
         _throttle(integration)
         if request.method == "POST" and request.content_type == "application/json":
-            if request.GET:
+            if request.META.get("QUERY_STRING"):
                 raise Refused(400, ["Send the fields either as JSON or in the query string, not both"])
             event, errors = generic.parse(_json_body(request, generic.MAX_BODY_BYTES))
         else:

@@ -90,4 +90,9 @@ def test_generic_refuses_json_and_query_together_unknown_keys_and_other_kinds(
         == 415
     )
     assert door.put(_url(generic_integration)).status_code == 405
+    too_many = door.get(_url(generic_integration, "&".join(f"f{n}=1" for n in range(2000))))
+    assert (too_many.status_code, too_many.json()["errors"]) == (
+        400,
+        ["The query string has too many fields"],
+    )
     assert not AlertEvent.objects.exists()
