@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oncall import heartbeat_schedule
 from oncall.ingest import alertmanager, checks, generic, pagerduty
@@ -385,3 +387,56 @@ def test_parsers_never_raise_on_wrong_types_and_never_half_accept():
         for variant in _every_field_swapped(body):
             result, errors = parse(variant)
             assert (result is None) == bool(errors), variant
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "routing_key": st.text(max_size=40) | _json_values,
+            "event_action": st.sampled_from(["trigger", "acknowledge", "resolve"]) | _json_values,
+            "dedup_key": _json_values,
+            "payload": st.fixed_dictionaries(
+                {},
+                optional={
+                    name: _json_values
+                    for name in ("summary", "source", "severity", "timestamp", "custom_details")
+                },
+            )
+            | _json_values,
+            "links": _json_values,
+            "images": _json_values,
+        },
+    )
+)
+def test_pagerduty_parse_any_json_gives_an_event_or_reasons(body):
+    event, errors = pagerduty.parse(body)
+    assert (event is None) == bool(errors)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(st.sampled_from(generic.FIELDS), _json_values, max_size=8) | _json_values)
+def test_generic_parse_any_json_gives_an_event_or_reasons(body):
+    event, errors = generic.parse(body)
+    assert (event is None) == bool(errors)
+    if event is not None:
+        assert len(event.dedup_key) <= 255 and len(event.summary) <= 1024
+
+
+@settings(max_examples=200, deadline=None)
+@given(_json_values)
+def test_alertmanager_parse_any_alert_gives_events_or_reasons(alert):
+    body = alertmanager_webhook()
+    body["alerts"] = [alert]
+    notification, errors = alertmanager.parse(body)
+    assert (notification is None) == bool(errors)
