@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from oncall import alert_lifecycle as lifecycle
 from oncall.models import AlertGroup, ContactKind, ContactMethod, NotificationRule, Page
-from opsportal.notifications.models import Channel, Delivery
-from opsportal.notifications.services import Recipient, notification_enqueue
+from opsportal.notifications.models import Channel
+from opsportal.notifications.services import Notification, Recipient, notifications_enqueue_many
 
 CHANNEL_OF = {
     ContactKind.EMAIL: Channel.EMAIL,
@@ -67,38 +67,41 @@ def pages_schedule(*, group: AlertGroup, users, step: int, level: int, now: date
 
 
 def pages_send_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Hand due pages to the outbox, all in one transaction and a constant number of statements."""
     now = now or timezone.now()
-    sent = 0
     with transaction.atomic():
         pages = list(
             Page.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=Page.Status.SCHEDULED, due_at__lte=now)
-            .select_related("group", "contact_method", "user")
+            .select_related("group", "contact_method")
             .order_by("due_at", "pk")[:limit]
         )
+        live = [page for page in pages if page.group.status == lifecycle.TRIGGERED]
         for page in pages:
-            group = page.group
-            if group.status != lifecycle.TRIGGERED:
+            if page.group.status != lifecycle.TRIGGERED:
                 page.status = Page.Status.CANCELLED
-                page.save(update_fields=["status"])
-                continue
-            method = page.contact_method
+        batch = []
+        for page in live:
+            group, method = page.group, page.contact_method
             address = str(page.user_id) if method.kind == ContactKind.PUSH else method.address
-            key = f"alert-page:{page.pk}"
-            message = notification_enqueue(
-                kind="alert_page",
-                dedupe_key=key,
-                subject=f"[#{group.pk}] {group.incident_severity} {group.summary}"[:300],
-                text=f"[#{group.pk}] {group.incident_severity} {group.summary}\nReply {group.pk}a to acknowledge.",
-                recipients=[
-                    Recipient(channel=CHANNEL_OF[method.kind], address=address, ref=f"page:{page.pk}")
-                ],
+            text = f"[#{group.pk}] {group.incident_severity} {group.summary}"
+            batch.append(
+                Notification(
+                    kind="alert_page",
+                    dedupe_key=f"alert-page:{page.pk}",
+                    subject=text[:300],
+                    text=f"{text}\nReply {group.pk}a to acknowledge.",
+                    recipients=(
+                        Recipient(channel=CHANNEL_OF[method.kind], address=address, ref=f"page:{page.pk}"),
+                    ),
+                )
             )
-            page.delivery = Delivery.objects.filter(message=message).first()
-            page.status, page.sent_at = Page.Status.SENT, now
-            page.save(update_fields=["delivery", "status", "sent_at"])
-            sent += 1
-    return sent
+        written = notifications_enqueue_many(batch)
+        for page in live:
+            rows = written.get(f"alert-page:{page.pk}") or [None]
+            page.delivery, page.status, page.sent_at = rows[0], Page.Status.SENT, now
+        Page.objects.bulk_update(pages, ["status", "delivery", "sent_at"])
+    return len(live)
 
 
 def pages_cancel(*, group: AlertGroup) -> int:

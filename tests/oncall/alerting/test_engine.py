@@ -280,3 +280,14 @@ def test_dry_run_low_urgency_starts_at_support_hours(team, policy):
     sunday = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
     plan = escalation_dry_run(policy=policy, severity="P2", urgency="low", at=sunday)
     assert plan[0].at == datetime(2026, 11, 30, 14, 0, tzinfo=UTC)  # 09:00 Monday in Toronto
+
+
+def test_engine_one_broken_escalation_never_holds_up_the_others(integration, trigger):
+    for key in ("good-1", "broken", "good-2"):
+        alert_events_ingest(integration=integration, events=[trigger(key)], now=T0)
+    Escalation.objects.filter(group__dedup_key="broken").update(snapshot={"levels": [{"targets": "garbage"}]})
+    escalations_run_due(now=T0)
+    paged = set(Page.objects.values_list("group__dedup_key", flat=True))
+    assert paged == {"good-1", "good-2"}
+    broken = Escalation.objects.get(group__dedup_key="broken")
+    assert broken.status == "active" and broken.next_step_at > T0  # set aside, tried again later

@@ -39,11 +39,11 @@ import os, signal, django
 django.setup()
 from oncall import engine, paging
 from opsportal.notifications import services
-original = services.notification_enqueue
-def enqueue_then_die(**kwargs):
-    original(**kwargs)
+original = services.notifications_enqueue_many
+def enqueue_then_die(batch):
+    original(batch)
     os.kill(os.getpid(), signal.SIGKILL)
-paging.notification_enqueue = enqueue_then_die
+paging.notifications_enqueue_many = enqueue_then_die
 engine.escalations_run_due()
 """
 
