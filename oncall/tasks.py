@@ -1,4 +1,4 @@
-"""On-call background work: handoff reminders. Thin wrappers over services; safe to run twice."""
+"""On-call background work: handoff reminders, the heartbeat sweep. Thin wrappers over services; safe to run twice."""
 
 from celery import shared_task
 
@@ -15,3 +15,10 @@ def escalations_tick() -> int:
     from oncall import engine
 
     return engine.escalations_run_due()
+
+
+@shared_task(name="oncall.tasks.heartbeats_sweep")
+def heartbeats_sweep() -> int:
+    from oncall import heartbeats  # late: oncall.alerting (which heartbeats uses) imports this module
+
+    return heartbeats.heartbeats_sweep()

@@ -317,6 +317,8 @@ PERIODIC_TASKS = {
     "expand-pending": ("opsportal.notifications.tasks.expand_pending", 10.0),
     # Reminds whoever comes on call within the hour; dedupe keys make overlapping runs harmless.
     "oncall-handoff-reminders": ("oncall.tasks.send_handoff_reminders", 60.0),
+    # Raises the alert for heartbeats whose deadline passed without a ping.
+    "heartbeats-sweep": ("oncall.tasks.heartbeats_sweep", 10.0),
     # Retention: delivered messages and finished timers older than their retention go (the audit log stays).
     "prune-notifications": ("opsportal.notifications.tasks.prune_notifications", 86400.0),
     "prune-jobs": ("opsportal.core.tasks.prune_jobs", 86400.0),
@@ -364,6 +366,9 @@ WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", DEBUG and RUNNING_MO
 OUTBOUND_ALLOWED_NETWORKS = env_list("OUTBOUND_ALLOWED_NETWORKS", [])
 # Requests per minute for one API token unless the token says otherwise.
 API_TOKEN_RATE_PER_MINUTE = env_int("API_TOKEN_RATE_PER_MINUTE", 600)
+# Events one integration key may send per minute (fixed one-minute windows, counted across every process)
+# before the doors in answer 429 with Retry-After, as PagerDuty does past its ~120 a minute. 0: no limit.
+INGEST_RATE_PER_MINUTE = env_int("INGEST_RATE_PER_MINUTE", 600)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "opsportal partner API",

@@ -47,6 +47,8 @@ urlpatterns = [
         subscription_views.unsubscribe,
         name="subscription_unsubscribe",
     ),
+    # Doors in for monitoring: /v2/enqueue (PagerDuty Events v2), /hooks/…, /ping/… (heartbeats).
+    path("", include("oncall.ingest.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("portal/", include("opsportal.portal.urls")),

@@ -1,5 +1,6 @@
-"""Hourly counters in the shared cache, for limits that outlive one request: sign-up confirmations per
-client address, per recipient address, per API account. Every process (and every server) counts together."""
+"""Counters in the shared cache, for limits that outlive one request: sign-up confirmations per client
+address, per recipient address, per API account (hourly); events per integration key (per minute). Every
+process (and every server) counts together."""
 
 from __future__ import annotations
 
@@ -28,3 +29,21 @@ def over_hourly_limit(*, kind: str, key: str, limit: int) -> bool:
 
 def seconds_until_next_window() -> int:
     return WINDOW_SECONDS - int(time.time()) % WINDOW_SECONDS
+
+
+def over_limit(*, kind: str, key: str, limit: int, window_seconds: int) -> bool:
+    """Count one attempt in the current fixed window of `window_seconds`; True once past the limit."""
+    bucket = int(time.time() // window_seconds)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]  # secrets (integration keys) stay out of the cache
+    counter = f"ratelimit:{kind}:{digest}:{bucket}"
+    cache.add(counter, 0, window_seconds + 60)
+    try:
+        count = cache.incr(counter)
+    except ValueError:  # expired between add and incr
+        cache.set(counter, 1, window_seconds + 60)
+        count = 1
+    return count > limit
+
+
+def seconds_until_window_end(window_seconds: int) -> int:
+    return window_seconds - int(time.time()) % window_seconds
