@@ -25,7 +25,7 @@ from oncall.models import (
     Page,
     Route,
 )
-from oncall.routing import fields_of, route_for
+from oncall.routing import fields_of_event, route_for
 from opsportal.changes.lifecycle import ACTIVE as MAINTENANCE_ACTIVE
 from opsportal.changes.models import MaintenanceWindow
 from opsportal.core.background import run_on_commit
@@ -127,16 +127,7 @@ def _group_create(
     integration: Integration, event: InboundEvent, now: datetime, routes: list[Route]
 ) -> tuple[AlertGroup, bool]:
     """A new open group, or the one a racing trigger with the same key has just committed."""
-    fields = fields_of(
-        severity=event.severity,
-        source=event.source,
-        component=event.component,
-        summary=event.summary,
-        group=event.group,
-        event_class=event.event_class,
-        labels=event.labels,
-    )
-    route = route_for(routes, fields)
+    route = route_for(routes, fields_of_event(event))
     severity_map = {**lifecycle.DEFAULT_SEVERITY_MAP, **((route.severity_map if route else None) or {})}
     incident_severity = severity_map.get(event.severity, "P2")
     if incident_severity not in Severity.values:

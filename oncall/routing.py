@@ -130,3 +130,16 @@ def condition_errors(conditions: Any) -> list[str]:
         if any(ord(ch) < 32 for ch in value):
             errors.append(f"Condition {number}: the value has control characters.")
     return errors
+
+
+def fields_of_event(event) -> dict[str, str]:
+    """The fields of an InboundEvent, as ingestion routes it (and the portal's rule tester shows it)."""
+    return fields_of(
+        severity=event.severity,
+        source=event.source,
+        component=event.component,
+        summary=event.summary,
+        group=event.group,
+        event_class=event.event_class,
+        labels=event.labels,
+    )

@@ -15,8 +15,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from oncall import heartbeats
 from oncall.alerting import alert_events_ingest
-from oncall.ingest import alertmanager, checks, generic, pagerduty
 from oncall.models import Heartbeat, Integration, IntegrationKind
+from oncall.payloads import alertmanager, checks, generic, pagerduty
 from opsportal.core.rate_limits import over_limit, seconds_until_window_end
 
 RATE_WINDOW_SECONDS = 60

@@ -18,12 +18,12 @@ from oncall import alert_lifecycle, routing
 from oncall import alert_selectors as selectors
 from oncall import integration_services as services
 from oncall.models import EscalationPolicy, Integration, IntegrationKind, Route, Team
+from oncall.payloads.samples import SampleError, read_sample
 from opsportal.core.exceptions import Conflict
 from opsportal.core.forms import form_apply, refusal_text
 from opsportal.core.roles import ADMINISTER, RESPOND
 from opsportal.portal import integration_forms as f
 from opsportal.portal.access import staff_required
-from opsportal.portal.sample_payloads import SampleError, read_sample
 
 # Where the doors listen (oncall's ingestion endpoints). One place, so the examples follow if they move.
 PAGERDUTY_PATH = "/v2/enqueue"
@@ -154,15 +154,16 @@ def rule_outcome(integration: Integration, routes: list[Route], payload: str) ->
     """What the integration would do with this sample: the same first-match router and severity mapping
     the ingestion uses (oncall.alerting), without storing anything."""
     sample = read_sample(payload)
-    route = routing.route_for(routes, sample.fields)
+    fields = routing.fields_of_event(sample.event)
+    route = routing.route_for(routes, fields)
     severity_map = {**alert_lifecycle.DEFAULT_SEVERITY_MAP, **((route.severity_map if route else None) or {})}
-    incident_severity = severity_map.get(sample.severity, "P2")
+    incident_severity = severity_map.get(sample.event.severity, "P2")
     declare = (route is not None and route.declare_incident) or (
         incident_severity in (integration.declare_incident_for or [])
     )
     return RuleOutcome(
         shape=sample.shape,
-        fields=sample.fields,
+        fields=fields,
         route=route,
         route_number=routes.index(route) + 1 if route else None,
         team=route.team if route else integration.team,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oncall import heartbeat_schedule
-from oncall.ingest import alertmanager, checks, generic, pagerduty
+from oncall.payloads import alertmanager, checks, generic, pagerduty
 from tests.oncall.ingest.payloads import alertmanager_webhook, pagerduty_example, reference
 
 

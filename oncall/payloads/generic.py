@@ -18,8 +18,8 @@ import hashlib
 
 from oncall.alert_lifecycle import ACKNOWLEDGE, RESOLVE, SOURCE_SEVERITIES, TRIGGER
 from oncall.events import InboundEvent
-from oncall.ingest import checks
-from oncall.ingest.checks import Errors
+from oncall.payloads import checks
+from oncall.payloads.checks import Errors
 
 MAX_BODY_BYTES = 512 * 1024
 DETAILS_TEXT_MAX = 10_000  # details given as text (the query-string form)

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from oncall.alert_lifecycle import RESOLVE, TRIGGER
 from oncall.events import InboundEvent
-from oncall.ingest import checks
-from oncall.ingest.checks import Errors
+from oncall.payloads import checks
+from oncall.payloads.checks import Errors
 
 MAX_BODY_BYTES = 512 * 1024  # as the PagerDuty door; Alertmanager's max_alerts keeps real bodies far below
 ALERTS_MAX = 1000

@@ -8,8 +8,8 @@ import uuid
 
 from oncall.alert_lifecycle import ACKNOWLEDGE, EVENT_ACTIONS, RESOLVE, SOURCE_SEVERITIES, TRIGGER
 from oncall.events import InboundEvent
-from oncall.ingest import checks
-from oncall.ingest.checks import Errors
+from oncall.payloads import checks
+from oncall.payloads.checks import Errors
 
 ROUTING_KEY_LENGTH = 32
 MAX_BODY_BYTES = 512 * 1024  # PagerDuty's limit on an Events API payload
