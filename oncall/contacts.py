@@ -245,3 +245,18 @@ def notification_rule_remove(*, actor, rule: NotificationRule) -> None:
             before={"method": rule.contact_method_id, "delay_minutes": rule.delay_minutes},
         )
         rule.delete()
+
+
+# --- reads ---------------------------------------------------------------------------------------------------
+
+
+def contact_methods_of(user) -> list[ContactMethod]:
+    return list(ContactMethod.objects.filter(user=user).order_by("kind", "pk"))
+
+
+def notification_rules_of(user) -> list[NotificationRule]:
+    return list(
+        NotificationRule.objects.filter(user=user)
+        .select_related("contact_method")
+        .order_by("urgency", "delay_minutes", "pk")
+    )
