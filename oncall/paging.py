@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -307,12 +308,13 @@ def pages_send_due(*, now: datetime | None = None, limit: int = 500) -> int:
         pages = due + held
         if not pages:
             return 0
+        # Only the group rows, not their teams: an acknowledgement holding one group must not hide the rest.
         groups = (
-            AlertGroup.objects.select_for_update(skip_locked=True)
+            AlertGroup.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("team")
             .in_bulk({p.group_id for p in pages})
         )
-        users = {u.pk: u for u in _users({p.user_id for p in pages})}
+        users = get_user_model().objects.in_bulk({p.user_id for p in pages})
         handed = 0
         log: list[AlertLogEntry] = []
         by_method: dict[int, list[Page]] = defaultdict(list)
@@ -355,12 +357,6 @@ def pages_send_due(*, now: datetime | None = None, limit: int = 500) -> int:
                     budget -= 1
         AlertLogEntry.objects.bulk_create(log)
     return handed
-
-
-def _users(ids):
-    from django.contrib.auth import get_user_model
-
-    return get_user_model().objects.filter(pk__in=ids)
 
 
 def pages_cancel(*, group: AlertGroup) -> int:
