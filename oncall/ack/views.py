@@ -19,7 +19,8 @@ NO_STORE = "no-store"
 def _answer(request, context: dict, status: int = 200):
     response = render(request, "oncall/ack_link.html", context, status=status)
     response["Cache-Control"] = NO_STORE  # a one-time page is nobody's to cache
-    response["Referrer-Policy"] = "no-referrer"  # the token is in the URL
+    # The site's Referrer-Policy (same-origin) keeps the token from other sites; "no-referrer" would make the
+    # browser send "Origin: null" with the form, which CSRF protection rightly refuses.
     response["X-Robots-Tag"] = "noindex"
     return response
 

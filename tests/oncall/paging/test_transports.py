@@ -1,9 +1,12 @@
-"""An SMS page really leaves through the SMS transport: a local server speaking Twilio's Messages API
-receives one segment with the code, the reply instruction and the one-time link, which works."""
+"""Pages really leave through the transports: a local server speaking Twilio's Messages API receives one SMS
+segment with the code, the reply instruction and the one-time link (which works); an SMTP server on loopback
+receives the email page with its link filled in and the source's links checked."""
 
 from __future__ import annotations
 
 import json
+import re
+from datetime import timedelta
 from urllib.parse import parse_qs
 
 import pytest
@@ -14,6 +17,7 @@ from oncall.models import Page
 from opsportal.notifications.delivery import deliver_due_batches
 from opsportal.notifications.models import Delivery
 from tests.notifications.conftest import http_sink  # noqa: F401  (the provider stand-in)
+from tests.notifications.test_email import mail_sink  # noqa: F401  (an SMTP server on loopback)
 from tests.oncall.paging.conftest import SMS, T0
 
 SID, TOKEN, SENDER = "AC0123456789abcdef", "auth-token-42", "+15005550006"
@@ -71,3 +75,28 @@ def test_a_unicode_summary_still_fits_with_its_link(provider, rob, make_group, v
     text = parse_qs(provider.requests[0].body.decode())["Body"][0]
     assert f"reply {group.pk}a to ack https://ops.example.com/a/" in text
     assert len(text.encode("utf-16-le")) // 2 <= 134  # two UCS-2 segments, link whole
+
+
+def test_an_email_page_leaves_by_smtp_with_its_link_filled(mail_sink, rob, make_group, settings):  # noqa: F811
+    settings.PUBLIC_URL = "https://ops.example.com"
+    group = make_group("Checkout <script> error rate", details={"region": "eu-west-1"})
+    group.links = [
+        {"href": "https://runbooks.example.com/checkout", "text": "Runbook"},
+        {"href": "javascript:x()"},
+    ]
+    group.save(update_fields=["links"])
+    paging.pages_schedule(group=group, users=[rob], step=1, level=0, now=T0)  # the default: push, then email
+    paging.pages_send_due(now=T0 + timedelta(minutes=1))
+
+    deliver_due_batches()
+
+    [(rcpt_tos, mail)] = mail_sink.messages
+    assert rcpt_tos == ["rob@ops.example.com"]
+    assert mail["Subject"] == f"[#{group.pk}] P0 Checkout <script> error rate"
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    link = re.search(r"https://ops\.example\.com/a/[\w-]{16}", text)[0]
+    assert f'href="{link}"' in html and "{{recipient" not in text + html
+    assert "Runbook: https://runbooks.example.com/checkout" in text and "javascript:" not in text + html
+    assert "&lt;script&gt;" in html and "<script>" not in html
+    assert '"region": "eu-west-1"' in text
