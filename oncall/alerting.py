@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from oncall import alert_lifecycle as lifecycle
@@ -53,8 +53,12 @@ def alert_events_ingest(
     """Store each event and apply it to its group, one short transaction per event, so a storm of one key
     never holds a lock for long. Paging is left to the tick (started on commit): ingestion never waits on it."""
     now = now or timezone.now()
-    stored = [_ingest_one(integration, event, now) for event in events]
-    Integration.objects.filter(pk=integration.pk).update(last_event_at=now)
+    routes = list(Route.objects.filter(integration=integration).select_related("team"))
+    stored = [_ingest_one(integration, event, now, routes) for event in events]
+    # At most one write a second: a storm on one integration must not queue on this row.
+    Integration.objects.filter(pk=integration.pk).filter(
+        Q(last_event_at__isnull=True) | Q(last_event_at__lt=now - timedelta(seconds=1))
+    ).update(last_event_at=now)
     if any(event.outcome == "new group" for event in stored):
         run_on_commit(tasks.escalations_tick)
     return stored
@@ -67,38 +71,25 @@ def _raw(event: InboundEvent) -> dict:
     return event.raw if len(text) <= RAW_KEEP_BYTES else {"truncated": True, "bytes": len(text)}
 
 
-def _store(integration: Integration, event: InboundEvent, now: datetime) -> AlertEvent:
-    return AlertEvent.objects.create(
-        integration=integration,
-        received_at=now,
-        action=event.action,
-        dedup_key=event.dedup_key,
-        summary=event.summary,
-        severity=event.severity,
-        source=event.source,
-        labels=event.labels,
-        payload=_raw(event),
-    )
-
-
 def _open_group(integration: Integration, dedup_key: str) -> AlertGroup | None:
     return (
-        AlertGroup.objects.select_for_update()
+        AlertGroup.objects.select_for_update(of=("self",))
         .filter(integration=integration, dedup_key=dedup_key)
         .exclude(status=lifecycle.RESOLVED)
         .first()
     )
 
 
-def _ingest_one(integration: Integration, event: InboundEvent, now: datetime) -> AlertEvent:
+def _ingest_one(
+    integration: Integration, event: InboundEvent, now: datetime, routes: list[Route]
+) -> AlertEvent:
+    """Apply the event to its group, then store it with what happened, in one transaction."""
     with transaction.atomic():
-        stored = _store(integration, event, now)
         group = _open_group(integration, event.dedup_key)
         if event.action == lifecycle.TRIGGER:
+            created = False
             if group is None:
-                group, created = _group_create(integration, event, now)
-            else:
-                created = False
+                group, created = _group_create(integration, event, now, routes)
             if created:
                 outcome = "new group"
             else:
@@ -117,14 +108,25 @@ def _ingest_one(integration: Integration, event: InboundEvent, now: datetime) ->
         else:
             _resolve(group, None, "source", now)
             outcome = "resolved"
-        stored.group, stored.outcome = group, outcome
-        stored.save(update_fields=["group", "outcome"])
-    return stored
+        return AlertEvent.objects.create(
+            integration=integration,
+            received_at=now,
+            action=event.action,
+            dedup_key=event.dedup_key,
+            summary=event.summary,
+            severity=event.severity,
+            source=event.source,
+            labels=event.labels,
+            payload=_raw(event),
+            group=group,
+            outcome=outcome,
+        )
 
 
-def _group_create(integration: Integration, event: InboundEvent, now: datetime) -> tuple[AlertGroup, bool]:
+def _group_create(
+    integration: Integration, event: InboundEvent, now: datetime, routes: list[Route]
+) -> tuple[AlertGroup, bool]:
     """A new open group, or the one a racing trigger with the same key has just committed."""
-    routes = list(Route.objects.filter(integration=integration).select_related("team"))
     fields = fields_of(
         severity=event.severity,
         source=event.source,
@@ -152,7 +154,7 @@ def _group_create(integration: Integration, event: InboundEvent, now: datetime) 
         details=event.details,
         links=event.links,
         component=component,
-        team_id=route.team_id if route else integration.team_id,
+        team=route.team if route else integration.team,
         route=route,
         escalation_policy_id=(route.escalation_policy_id if route else integration.escalation_policy_id),
         first_seen_at=now,
@@ -172,19 +174,36 @@ def _group_create(integration: Integration, event: InboundEvent, now: datetime) 
         if existing is None:
             raise
         return existing, False
-    _log(group, AlertLogEntry.Kind.TRIGGERED, None, "source", f"Triggered: {group.summary}", at=now)
-    _log(
-        group,
-        AlertLogEntry.Kind.ROUTED,
-        None,
-        "system",
-        f"Routed by {'rule ' + repr(route.name) if route else 'the default route'} to {group.team.name}, "
-        f"{group.incident_severity}, {group.urgency} urgency",
-        data={"route_id": route.pk if route else None},
-        at=now,
-    )
+    lines = [
+        AlertLogEntry(
+            group=group,
+            kind=AlertLogEntry.Kind.TRIGGERED,
+            actor_label="source",
+            text=f"Triggered: {group.summary}"[:2000],
+            at=now,
+        ),
+        AlertLogEntry(
+            group=group,
+            kind=AlertLogEntry.Kind.ROUTED,
+            actor_label="system",
+            text=f"Routed by {'rule ' + repr(route.name) if route else 'the default route'} to {group.team.name}, "
+            f"{group.incident_severity}, {group.urgency} urgency",
+            data={"route_id": route.pk if route else None},
+            at=now,
+        ),
+    ]
     if group.suppressed:
-        _log(group, AlertLogEntry.Kind.SUPPRESSED, None, "system", group.suppressed_reason, at=now)
+        lines.append(
+            AlertLogEntry(
+                group=group,
+                kind=AlertLogEntry.Kind.SUPPRESSED,
+                actor_label="system",
+                text=group.suppressed_reason,
+                at=now,
+            )
+        )
+    AlertLogEntry.objects.bulk_create(lines)
+    if group.suppressed:
         return group, True
     _escalation_start(group, now)
     declare = (route is not None and route.declare_incident) or (
@@ -264,9 +283,8 @@ def _first_step_at(group: AlertGroup, now: datetime) -> datetime:
     )
 
 
-def _escalation_start(group: AlertGroup, now: datetime) -> Escalation | None:
-    policy = group.escalation_policy
-    if policy is None:
+def _escalation_start(group: AlertGroup, now: datetime) -> None:
+    if group.escalation_policy_id is None:
         _log(
             group,
             AlertLogEntry.Kind.ESCALATION_DONE,
@@ -275,20 +293,21 @@ def _escalation_start(group: AlertGroup, now: datetime) -> Escalation | None:
             "No escalation policy: nobody paged",
             at=now,
         )
-        return None
+        return
     first = _first_step_at(group, now)
-    escalation, _ = Escalation.objects.update_or_create(
-        group=group,
-        defaults={
-            "policy": policy,
-            "snapshot": policy_snapshot(policy),
-            "status": Escalation.Status.ACTIVE,
-            "level_index": 0,
-            "pass_number": 0,
-            "next_step_at": first,
-            "started_at": now,
-        },
-    )
+    # The policy snapshot is taken by the first step (engine), which follows at once: a storm of new alerts
+    # does not rebuild the same snapshot in every request, and the tick builds it once per policy.
+    state = {
+        "policy_id": group.escalation_policy_id,
+        "snapshot": {},
+        "status": Escalation.Status.ACTIVE,
+        "level_index": 0,
+        "pass_number": 0,
+        "next_step_at": first,
+        "started_at": now,
+    }
+    if not Escalation.objects.filter(group=group).update(**state):
+        Escalation.objects.create(group=group, **state)
     if first > now:
         _log(
             group,
@@ -298,7 +317,6 @@ def _escalation_start(group: AlertGroup, now: datetime) -> Escalation | None:
             f"Low urgency: escalation waits for support hours, until {first:%Y-%m-%d %H:%M} UTC",
             at=now,
         )
-    return escalation
 
 
 def _escalation_stop(group: AlertGroup) -> None:
@@ -322,12 +340,27 @@ def _pages_cancel(group: AlertGroup) -> int:
 # --- what people (and sources) do ---------------------------------------------------------------------------
 
 
-def _log(group, kind, actor, via: str, text: str, *, data=None, at=None) -> AlertLogEntry:
+# Log lines that also go on a linked incident's timeline (internal, never public).
+INCIDENT_KINDS = frozenset(
+    {
+        AlertLogEntry.Kind.ESCALATED,
+        AlertLogEntry.Kind.PAGED,
+        AlertLogEntry.Kind.ACKNOWLEDGED,
+        AlertLogEntry.Kind.SNOOZED,
+        AlertLogEntry.Kind.RETRIGGERED,
+        AlertLogEntry.Kind.RESOLVED,
+        AlertLogEntry.Kind.ESCALATION_DONE,
+    }
+)
+
+
+def alert_log_write(group, kind, actor, via: str, text: str, *, data=None, at=None) -> AlertLogEntry:
+    """Append to the group's timeline, and to its incident's when it has one."""
     user = user_or_none(actor)
     label = user.get_username() if user is not None else via
     if user is not None and via not in ("portal", ""):
         label = f"{label} (via {via})"
-    return AlertLogEntry.objects.create(
+    entry = AlertLogEntry.objects.create(
         group=group,
         kind=kind,
         actor=user,
@@ -336,10 +369,26 @@ def _log(group, kind, actor, via: str, text: str, *, data=None, at=None) -> Aler
         data=data or {},
         at=at or timezone.now(),
     )
+    if group.incident_id is not None and kind in INCIDENT_KINDS:
+        from opsportal.incidents.services import incident_record_alert_activity
+
+        incident_record_alert_activity(
+            incident=group.incident,
+            text=f"Alert #{group.pk}: {text} ({label})",
+            data={"alert_group": group.pk},
+        )
+    return entry
+
+
+_log = alert_log_write
 
 
 def _locked(group: AlertGroup) -> AlertGroup:
-    return AlertGroup.objects.select_for_update().select_related("integration", "team").get(pk=group.pk)
+    return (
+        AlertGroup.objects.select_for_update(of=("self",))
+        .select_related("integration", "team")
+        .get(pk=group.pk)
+    )
 
 
 def _acknowledge(group: AlertGroup, actor, via: str, now: datetime, *, until: datetime | None = None) -> None:
@@ -447,17 +496,11 @@ def alert_group_escalate(
         if group.status != lifecycle.TRIGGERED:
             group.status, group.retrigger_at, group.snoozed_until = lifecycle.TRIGGERED, None, None
             group.save(update_fields=["status", "retrigger_at", "snoozed_until"])
-        if escalation.status != Escalation.Status.ACTIVE or escalation.steps_taken:
-            position = (
-                maths.next_position(escalation.snapshot, escalation.level_index, escalation.pass_number)
-                if escalation.status == Escalation.Status.ACTIVE
-                else (escalation.level_index, escalation.pass_number)
-            )
-            if position is None:
-                position = (escalation.level_index, escalation.pass_number)
-            escalation.level_index, escalation.pass_number = position
+        # level_index already names the level the next step pages; past the last one, start again at the top.
+        if escalation.level_index >= len(escalation.snapshot.get("levels") or []):
+            escalation.level_index = 0
         escalation.status, escalation.next_step_at = Escalation.Status.ACTIVE, now
-        escalation.save(update_fields=["status", "next_step_at", "level_index", "pass_number"])
+        escalation.save(update_fields=["status", "next_step_at", "level_index"])
         _log(
             group,
             AlertLogEntry.Kind.ESCALATED,
@@ -534,7 +577,7 @@ def alert_groups_retrigger_due(*, now: datetime | None = None, limit: int = 500)
     for group_id in due:
         with transaction.atomic():
             group = (
-                AlertGroup.objects.select_for_update(skip_locked=True)
+                AlertGroup.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("integration", "team", "escalation_policy")
                 .filter(pk=group_id, status=lifecycle.ACKNOWLEDGED, retrigger_at__lte=now)
                 .first()

@@ -22,7 +22,7 @@ from django.utils import timezone
 from oncall import alert_lifecycle as lifecycle
 from oncall import escalation as maths
 from oncall import paging, rotation
-from oncall.alerting import alert_groups_retrigger_due, policy_snapshot
+from oncall.alerting import INCIDENT_KINDS, alert_groups_retrigger_due, policy_snapshot
 from oncall.models import (
     AlertGroup,
     AlertLogEntry,
@@ -36,6 +36,7 @@ from oncall.models import (
 )
 from oncall.selectors import rotation_schedule, schedules_for_engine
 from opsportal.core.models import StaffProfile
+from opsportal.incidents.services import incident_record_alert_activity
 
 logger = logging.getLogger(__name__)
 
@@ -75,8 +76,15 @@ class _Resolver:
         self._team_members: dict[int, list[int]] = {}
         self._zones: dict[int, ZoneInfo] = {}
         self._regions: dict[str, ZoneInfo] = {}
+        self._snapshots: dict[int, dict] = {}
 
     # --- loading ---
+    def snapshot(self, policy_id: int) -> dict:
+        """The policy as it is now, built once per tick however many escalations start on it."""
+        if policy_id not in self._snapshots:
+            self._snapshots[policy_id] = policy_snapshot(EscalationPolicy.objects.get(pk=policy_id))
+        return self._snapshots[policy_id]
+
     def _schedule(self, schedule_id: int) -> rotation.Schedule | None:
         if schedule_id not in self._schedules:
             row = schedules_for_engine().filter(pk=schedule_id).first()
@@ -220,54 +228,126 @@ def escalations_run_due(*, now: datetime | None = None, limit: int = 500) -> int
     return ran
 
 
-def _run_batch(now: datetime, size: int, resolver: _Resolver, seen: set[int]) -> int:
-    with transaction.atomic():
-        escalations = list(
-            Escalation.objects.select_for_update(skip_locked=True)
-            .filter(status=Escalation.Status.ACTIVE, next_step_at__lte=now)
-            .exclude(pk__in=seen)
-            .order_by("next_step_at", "pk")[:size]
+STEP_FIELDS = [
+    "status",
+    "next_step_at",
+    "level_index",
+    "pass_number",
+    "steps_taken",
+    "last_step_at",
+    "snapshot",
+]
+
+
+class _Effects:
+    """What a batch of steps writes besides pages, written in a few statements at the end of the batch."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        self.lines: list[AlertLogEntry] = []
+        self.incident_lines: list[tuple[AlertGroup, str]] = []
+        self.escalations: list[Escalation] = []
+
+    def log(self, group: AlertGroup, kind: str, text: str, now: datetime, data: dict | None = None) -> None:
+        self.lines.append(
+            AlertLogEntry(
+                group=group, kind=kind, actor_label="system", text=text[:2000], data=data or {}, at=now
+            )
         )
-        if not escalations:
-            return 0
-        seen.update(e.pk for e in escalations)
-        groups = {
-            group.pk: group
-            for group in AlertGroup.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=[e.group_id for e in escalations])
-            .select_related("team", "integration")
-        }
-        for escalation in escalations:
-            group = groups.get(escalation.group_id)
-            if group is None:
-                continue  # an acknowledgement holds it: the next tick sees what it decided
-            try:
-                with transaction.atomic():
-                    _step(escalation, group, now, resolver)
-            except Exception:
-                logger.exception("Escalation step of alert #%s failed", group.pk)
-                Escalation.objects.filter(pk=escalation.pk).update(next_step_at=now + RETRY_BROKEN_STEP)
+        if group.incident_id is not None and kind in INCIDENT_KINDS:
+            self.incident_lines.append((group, text))
+
+    def flush(self) -> None:
+        AlertLogEntry.objects.bulk_create(self.lines)
+        for group, text in self.incident_lines:
+            incident_record_alert_activity(
+                incident=group.incident,
+                text=f"Alert #{group.pk}: {text} (system)",
+                data={"alert_group": group.pk},
+            )
+        Escalation.objects.bulk_update(self.escalations, STEP_FIELDS)
+        self.clear()
+
+
+def _run_batch(
+    now: datetime, size: int, resolver: _Resolver, seen: set[int], *, careful: bool = False
+) -> int:
+    """Claim up to `size` due escalations and step them in one transaction. If anything in the batch fails,
+    the batch rolls back and runs again carefully, each step in its own savepoint, so one broken escalation
+    is set aside (retried later) and never holds up the others."""
+    claimed: list[int] = []
+    try:
+        with transaction.atomic():
+            escalations = list(
+                Escalation.objects.select_for_update(skip_locked=True)
+                .filter(status=Escalation.Status.ACTIVE, next_step_at__lte=now)
+                .exclude(pk__in=seen)
+                .order_by("next_step_at", "pk")[:size]
+            )
+            if not escalations:
+                return 0
+            claimed = [e.pk for e in escalations]
+            seen.update(claimed)
+            groups = {
+                group.pk: group
+                for group in AlertGroup.objects.select_for_update(skip_locked=True, of=("self",))
+                .filter(pk__in=[e.group_id for e in escalations])
+                .select_related("team", "integration", "incident")
+            }
+            effects = _Effects()
+            for escalation in escalations:
+                group = groups.get(escalation.group_id)
+                if group is None:
+                    continue  # an acknowledgement holds it: the next tick sees what it decided
+                if not careful:
+                    _step(escalation, group, now, resolver, effects)
+                    continue
+                try:
+                    with transaction.atomic():
+                        _step(escalation, group, now, resolver, effects)
+                        effects.flush()
+                except Exception:
+                    effects.clear()
+                    logger.exception("Escalation step of alert #%s failed; retrying later", group.pk)
+                    Escalation.objects.filter(pk=escalation.pk).update(next_step_at=now + RETRY_BROKEN_STEP)
+            effects.flush()
+    except Exception:
+        if careful or not claimed:
+            raise
+        logger.warning("A batch of %s escalation steps failed; running them one by one", len(claimed))
+        seen.difference_update(claimed)
+        return _run_batch(now, size, resolver, seen, careful=True)
     return len(escalations)
 
 
-def _log(group: AlertGroup, kind: str, text: str, now: datetime, data: dict | None = None) -> None:
-    AlertLogEntry.objects.create(
-        group=group, kind=kind, actor_label="system", text=text[:2000], data=data or {}, at=now
-    )
-
-
-def _step(escalation: Escalation, group: AlertGroup, now: datetime, resolver: _Resolver) -> None:
+def _step(
+    escalation: Escalation, group: AlertGroup, now: datetime, resolver: _Resolver, effects: _Effects
+) -> None:
     if group.status != lifecycle.TRIGGERED:
         escalation.status, escalation.next_step_at = Escalation.Status.STOPPED, None
-        escalation.save(update_fields=["status", "next_step_at"])
+        effects.escalations.append(escalation)
         return
+    if not escalation.snapshot:
+        if escalation.policy_id is None:
+            escalation.status, escalation.next_step_at = Escalation.Status.DONE, None
+            effects.escalations.append(escalation)
+            effects.log(
+                group,
+                AlertLogEntry.Kind.ESCALATION_DONE,
+                "The escalation policy was deleted: nobody paged",
+                now,
+            )
+            return
+        escalation.snapshot = resolver.snapshot(escalation.policy_id)
     levels = escalation.snapshot.get("levels") or []
     level_index, pass_number = escalation.level_index, escalation.pass_number
     skipped = 0
     while True:
         if level_index >= len(levels):
             escalation.status, escalation.next_step_at = Escalation.Status.DONE, None
-            _log(
+            effects.log(
                 group,
                 AlertLogEntry.Kind.ESCALATION_DONE,
                 "Every level has been paged and nobody acknowledged",
@@ -284,7 +364,7 @@ def _step(escalation: Escalation, group: AlertGroup, now: datetime, resolver: _R
                 group=group, users=people, step=escalation.steps_taken, level=level_index, now=now
             )
             names = ", ".join(user.get_username() for user in people)
-            _log(
+            effects.log(
                 group,
                 AlertLogEntry.Kind.ESCALATED,
                 f"Level {level_index + 1}"
@@ -303,7 +383,7 @@ def _step(escalation: Escalation, group: AlertGroup, now: datetime, resolver: _R
             following = maths.next_position(escalation.snapshot, level_index, pass_number)
             level_index, pass_number = following if following is not None else (len(levels), pass_number)
             break
-        _log(
+        effects.log(
             group,
             AlertLogEntry.Kind.ESCALATED,
             f"Level {level_index + 1} skipped: " + ("; ".join(notes) or "nobody to page"),
@@ -314,13 +394,11 @@ def _step(escalation: Escalation, group: AlertGroup, now: datetime, resolver: _R
         following = maths.next_position(escalation.snapshot, level_index, pass_number)
         if following is None or skipped >= max(len(levels), 1):
             escalation.status, escalation.next_step_at = Escalation.Status.DONE, None
-            _log(group, AlertLogEntry.Kind.ESCALATION_DONE, "Nobody could be paged on any level", now)
+            effects.log(group, AlertLogEntry.Kind.ESCALATION_DONE, "Nobody could be paged on any level", now)
             break
         level_index, pass_number = following
     escalation.level_index, escalation.pass_number = level_index, pass_number
-    escalation.save(
-        update_fields=["status", "next_step_at", "level_index", "pass_number", "steps_taken", "last_step_at"]
-    )
+    effects.escalations.append(escalation)
 
 
 # --- the dry run --------------------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ from oncall.models import (
     Page,
 )
 from opsportal.notifications.models import Channel, Delivery
-from opsportal.notifications.services import Recipient, notification_enqueue
+from opsportal.notifications.services import Notification, Recipient, notifications_enqueue_many
 
 logger = logging.getLogger(__name__)
 
@@ -217,55 +217,48 @@ def _address(method: ContactMethod) -> str:
     return str(method.user_id) if method.kind == ContactKind.PUSH else method.address
 
 
-def _send_one(page: Page, group: AlertGroup, method: ContactMethod, now: datetime) -> None:
+def _page_notification(page: Page, group: AlertGroup, method: ContactMethod) -> Notification:
     text = page_messages.page_text(group, with_link=method.kind != ContactKind.PUSH)
     context = {"url": page_messages.portal_alert_url(group.pk)} if method.kind == ContactKind.PUSH else {}
-    message = notification_enqueue(
+    return Notification(
         kind=KIND,
         dedupe_key=f"page:{page.pk}",
         subject=text.subject,
         text=text.sms if method.kind == ContactKind.PUSH else text.text,
         html=text.html if method.kind == ContactKind.EMAIL else "",
         payload={"sms": text.sms, "alert_group": group.pk, "page": page.pk},
-        recipients=[
-            Recipient(CHANNEL_OF[method.kind], _address(method), ref=f"page:{page.pk}", context=context)
-        ],
-        recipient_slots=["ack_url"] if method.kind == ContactKind.EMAIL else [],
+        recipients=(
+            Recipient(CHANNEL_OF[method.kind], _address(method), ref=f"page:{page.pk}", context=context),
+        ),
+        # The email's one-time link is a slot filled at send time (pages_send_context); the SMS transport
+        # appends the short link itself.
+        recipient_slots=("ack_url",) if method.kind == ContactKind.EMAIL else (),
     )
-    page.delivery = message.deliveries.first()
-    page.status, page.sent_at = Status.SENT, now
-    page.save(update_fields=["delivery", "status", "sent_at"])
 
 
-def _send_summary(
-    pages: list[Page], groups: dict[int, AlertGroup], method: ContactMethod, now: datetime
-) -> None:
-    ordered = sorted(pages, key=lambda p: (p.due_at, p.pk))
+def _summary_notification(
+    pages: list[Page], groups: dict[int, AlertGroup], method: ContactMethod
+) -> Notification:
     shown, seen = [], set()
-    for page in ordered:
+    for page in pages:
         if page.group_id not in seen:
             seen.add(page.group_id)
             shown.append(groups[page.group_id])
     text = page_messages.summary_text(shown)
-    message = notification_enqueue(
+    return Notification(
         kind=KIND,
-        dedupe_key=f"page-summary:{method.pk}:{ordered[0].pk}:{ordered[-1].pk}:{len(ordered)}",
+        dedupe_key=f"page-summary:{method.pk}:{pages[0].pk}:{pages[-1].pk}:{len(pages)}",
         subject=text.subject,
         text=text.sms if method.kind == ContactKind.PUSH else text.text,
         html=text.html if method.kind == ContactKind.EMAIL else "",
         payload={"sms": text.sms, "alert_groups": [g.pk for g in shown[:100]]},
-        recipients=[Recipient(CHANNEL_OF[method.kind], _address(method), ref=f"page-summary:{method.pk}")],
-    )
-    delivery = message.deliveries.first()
-    Page.objects.filter(pk__in=[p.pk for p in ordered]).update(
-        status=Status.SUMMARISED, delivery=delivery, sent_at=now, note=f"in a summary of {len(ordered)}"
+        recipients=(Recipient(CHANNEL_OF[method.kind], _address(method), ref=f"page-summary:{method.pk}"),),
     )
 
 
 def _hold(page: Page, method: ContactMethod, now: datetime) -> AlertLogEntry:
     per_minute, per_hour = rate_limits(method.kind)
     page.status, page.note = Status.HELD, "held by the rate limit"
-    page.save(update_fields=["status", "note"])
     return AlertLogEntry(
         group_id=page.group_id,
         kind=AlertLogEntry.Kind.RATE_LIMITED,
@@ -279,33 +272,39 @@ def _hold(page: Page, method: ContactMethod, now: datetime) -> AlertLogEntry:
     )
 
 
+def _claim(now: datetime, limit: int) -> tuple[list[Page], dict[int, ContactMethod], dict]:
+    """Due pages, and held pages of methods whose window has reopened, locked (SKIP LOCKED)."""
+    due = list(
+        Page.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=Status.SCHEDULED, due_at__lte=now)
+        .order_by("due_at", "pk")[:limit]
+    )
+    held_method_ids = set(
+        Page.objects.filter(status=Status.HELD, contact_method__isnull=False)
+        .values_list("contact_method_id", flat=True)
+        .distinct()
+    )
+    method_ids = {p.contact_method_id for p in due if p.contact_method_id} | held_method_ids
+    methods = ContactMethod.objects.in_bulk(method_ids)
+    usage = _usage(method_ids, now)
+    reopened = [pk for pk in held_method_ids if pk in methods and _budget(methods[pk], usage) != 0]
+    held = list(
+        Page.objects.select_for_update(skip_locked=True, of=("self",))
+        .filter(status=Status.HELD, contact_method_id__in=reopened)
+        .order_by("due_at", "pk")[:limit]
+    )
+    return due + held, methods, usage
+
+
 def pages_send_due(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Hand due pages to the outbox in one transaction: cancelled if their group is no longer triggered;
-    held when their contact method is over its rate limit, and summarised in one message when it reopens.
-    Safe to run in several processes: pages are claimed with SKIP LOCKED, and a group an acknowledgement
-    holds is skipped until it commits. Returns how many pages were sent or summarised."""
+    """Hand due pages to the outbox in one transaction and a constant number of statements: cancelled if
+    their group is no longer triggered; held when their contact method is over its rate limit, and summarised
+    in ONE message when it reopens. Safe to run in several processes: pages are claimed with SKIP LOCKED, and
+    a group an acknowledgement holds is skipped until it commits. Returns how many pages were sent or
+    summarised."""
     now = now or timezone.now()
     with transaction.atomic():
-        due = list(
-            Page.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.SCHEDULED, due_at__lte=now)
-            .order_by("due_at", "pk")[:limit]
-        )
-        held_method_ids = set(
-            Page.objects.filter(status=Status.HELD, contact_method__isnull=False)
-            .values_list("contact_method_id", flat=True)
-            .distinct()
-        )
-        method_ids = {p.contact_method_id for p in due if p.contact_method_id} | held_method_ids
-        methods = ContactMethod.objects.in_bulk(method_ids)
-        usage = _usage(method_ids, now)
-        reopened = [pk for pk in held_method_ids if pk in methods and _budget(methods[pk], usage) != 0]
-        held = list(
-            Page.objects.select_for_update(skip_locked=True)
-            .filter(status=Status.HELD, contact_method_id__in=reopened)
-            .order_by("due_at", "pk")[:limit]
-        )
-        pages = due + held
+        pages, methods, usage = _claim(now, limit)
         if not pages:
             return 0
         # Only the group rows, not their teams: an acknowledgement holding one group must not hide the rest.
@@ -315,46 +314,58 @@ def pages_send_due(*, now: datetime | None = None, limit: int = 500) -> int:
             .in_bulk({p.group_id for p in pages})
         )
         users = get_user_model().objects.in_bulk({p.user_id for p in pages})
-        handed = 0
+        changed: list[Page] = []
         log: list[AlertLogEntry] = []
+        outgoing: list[tuple[list[Page], Notification]] = []
         by_method: dict[int, list[Page]] = defaultdict(list)
         for page in pages:
             group = groups.get(page.group_id)
             if group is None:
                 continue  # an acknowledgement holds the group: the next tick sees what it decided
             page.user = users[page.user_id]
+            method = methods.get(page.contact_method_id)
             if group.status != lifecycle.TRIGGERED:
                 page.status, page.note = Status.CANCELLED, "acknowledged or resolved first"
-                page.save(update_fields=["status", "note"])
-                continue
-            method = methods.get(page.contact_method_id)
-            if method is None or not _usable(method):
+                changed.append(page)
+            elif method is None or not _usable(method):
                 page.status = Status.FAILED
                 page.note = "contact method removed" if method is None else "contact method not usable"
-                page.save(update_fields=["status", "note"])
-                continue
-            by_method[method.pk].append(page)
+                changed.append(page)
+            else:
+                by_method[method.pk].append(page)
         for method_id, waiting in by_method.items():
             method = methods[method_id]
             budget = _budget(method, usage)
             already_held = [p for p in waiting if p.status == Status.HELD]
             fresh = [p for p in waiting if p.status == Status.SCHEDULED]
             if already_held and budget != 0:
-                batch = already_held + fresh
+                # The window reopened: everything waiting on this method goes out as one message.
+                batch = sorted(already_held + fresh, key=lambda p: (p.due_at, p.pk))
                 if len(batch) == 1:
-                    _send_one(batch[0], groups[batch[0].group_id], method, now)
+                    outgoing.append((batch, _page_notification(batch[0], groups[batch[0].group_id], method)))
                 else:
-                    _send_summary(batch, groups, method, now)
-                handed += len(batch)
+                    outgoing.append((batch, _summary_notification(batch, groups, method)))
                 continue
             for page in fresh:
                 if budget == 0 or already_held:
                     log.append(_hold(page, method, now))
+                    changed.append(page)
                     continue
-                _send_one(page, groups[page.group_id], method, now)
-                handed += 1
+                outgoing.append(([page], _page_notification(page, groups[page.group_id], method)))
                 if budget is not None:
                     budget -= 1
+        written = notifications_enqueue_many([notification for _, notification in outgoing])
+        handed = 0
+        for batch, notification in outgoing:
+            delivery = (written.get(notification.dedupe_key) or [None])[0]
+            summary = len(batch) > 1
+            for page in batch:
+                page.delivery, page.sent_at = delivery, now
+                page.status = Status.SUMMARISED if summary else Status.SENT
+                page.note = f"in a summary of {len(batch)}" if summary else ""
+                changed.append(page)
+            handed += len(batch)
+        Page.objects.bulk_update(changed, ["status", "note", "delivery", "sent_at"])
         AlertLogEntry.objects.bulk_create(log)
     return handed
 

@@ -178,6 +178,7 @@ class TimelineEvent(models.Model):
         SLA_BREACH = "sla_breach"
         MERGED = "merged"
         POSTMORTEM = "postmortem"
+        ALERT = "alert", "Alert activity"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="timeline")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -14,7 +14,8 @@ from opsportal.core.exceptions import Conflict
 from opsportal.core.live import broadcast_on_commit, staff_group
 from opsportal.core.public_content import public_content_changed
 from opsportal.core.roles import ACCESS_PORTAL, COMMAND_INCIDENTS, RESPOND
-from opsportal.core.services import audit_record, require_permission, user_or_none
+from opsportal.core.services import SYSTEM, audit_record, require_permission, user_or_none
+from opsportal.core.text import TIMELINE_MAX
 from opsportal.incidents.lifecycle import (
     ACTIVE,
     COMMANDED,
@@ -447,6 +448,16 @@ def incident_set_component(*, actor, incident: Incident, component: Component, i
 
 
 @transaction.atomic
+def incident_record_alert_activity(
+    *, incident: Incident, text: str, data: dict | None = None, dedupe_key=None
+):
+    """A line from a linked alert group (who was paged, who acknowledged), written by the alerting engine in
+    its own transaction. Internal: never public."""
+    return _event(
+        incident, TimelineEvent.Kind.ALERT, SYSTEM, text[:TIMELINE_MAX], data=data, dedupe_key=dedupe_key
+    )
+
+
 def incident_add_note(*, actor, incident: Incident, body: str, pinned: bool = False) -> TimelineEvent:
     """An internal note: responders only, never on a public surface."""
     require_permission(actor, RESPOND)

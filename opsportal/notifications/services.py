@@ -19,6 +19,7 @@ from opsportal.core.roles import ADMINISTER
 from opsportal.core.services import audit_record, require_permission
 from opsportal.notifications.models import Channel, Delivery, Message
 
+COPY_FROM = 50  # rows in a chunk from which PostgreSQL's COPY beats a multi-row INSERT
 CHUNK = 2000  # rows per INSERT: a constant number of queries per chunk, never one per recipient
 # Never stored in an outbox row: the recipient's owner supplies them at send time (NOTIFICATIONS_RECIPIENT_CONTEXT).
 SECRET_CONTEXT_KEYS = frozenset(
@@ -74,8 +75,69 @@ def notification_enqueue(
             },
         )
         outbox_rows_write(message, recipients)
-        transaction.on_commit(_start_delivery)
+        _start_delivery_on_commit()
     return message
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One message for a few recipients, for notifications_enqueue_many."""
+
+    kind: str
+    dedupe_key: str
+    subject: str
+    text: str
+    recipients: tuple[Recipient, ...]
+    html: str = ""
+    payload: dict = field(default_factory=dict, hash=False, compare=False)
+    recipient_slots: tuple[str, ...] = ()
+
+
+def notifications_enqueue_many(notifications: list[Notification]) -> dict[str, list[Delivery]]:
+    """notification_enqueue for many small messages at once (an escalation tick's pages), in a constant
+    number of statements: the messages, their outbox rows, and one read back. Same at-most-once keys.
+    Returns each message's outbox rows by the message's dedupe key."""
+    if not notifications:
+        return {}
+    with transaction.atomic():
+        Message.objects.bulk_create(
+            [
+                Message(
+                    kind=n.kind,
+                    dedupe_key=n.dedupe_key,
+                    subject=n.subject,
+                    text_body=n.text,
+                    html_body=n.html,
+                    payload=n.payload or {},
+                    recipient_slots=sorted(n.recipient_slots),
+                )
+                for n in notifications
+            ],
+            ignore_conflicts=True,
+        )
+        messages = Message.objects.in_bulk([n.dedupe_key for n in notifications], field_name="dedupe_key")
+        rows = []
+        for n in notifications:
+            for recipient in n.recipients:
+                if recipient.channel not in Channel.values or SECRET_CONTEXT_KEYS & recipient.context.keys():
+                    raise ValueError(f"Refused outbox row for {n.dedupe_key!r}: unknown channel or a secret")
+                rows.append(
+                    Delivery(
+                        message=messages[n.dedupe_key],
+                        channel=recipient.channel,
+                        address=recipient.address,
+                        recipient_ref=recipient.ref,
+                        context=recipient.context,
+                        dedupe_key=_row_key(n.dedupe_key, recipient),
+                    )
+                )
+        Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+        written: dict[str, list[Delivery]] = {n.dedupe_key: [] for n in notifications}
+        by_message = {message.pk: key for key, message in messages.items()}
+        for delivery in Delivery.objects.filter(message_id__in=by_message):
+            written[by_message[delivery.message_id]].append(delivery)
+        _start_delivery_on_commit()
+    return written
 
 
 def notification_enqueue_for_audience(
@@ -117,9 +179,10 @@ def notification_enqueue_for_audience(
 
 def outbox_rows_write(message: Message, recipients: Iterable[Recipient]) -> int:
     """Insert one row per recipient (chunked, constant queries per chunk); rows already there are skipped."""
-    write = _copy_rows if connection.vendor == "postgresql" else _insert_rows
     count = 0
     for chunk in _chunks(recipients, CHUNK):
+        # COPY pays for its temporary table only on big chunks; a page to one person is one INSERT.
+        write = _copy_rows if connection.vendor == "postgresql" and len(chunk) > COPY_FROM else _insert_rows
         for recipient in chunk:
             if recipient.channel not in Channel.values:
                 raise ValueError(f"Unknown channel {recipient.channel!r}")
@@ -207,6 +270,14 @@ def _copy_rows(message: Message, dedupe_key: str, chunk: list[Recipient]) -> Non
             f"INSERT INTO notifications_delivery ({columns}) SELECT {columns} FROM notifications_delivery_load "  # noqa: S608
             "ON CONFLICT (dedupe_key) DO NOTHING"
         )
+
+
+def _start_delivery_on_commit() -> None:
+    """Start delivery when the transaction commits, once however many messages it enqueued (a tick handing
+    500 pages to the outbox starts the workers once, not 500 times)."""
+    if any(func is _start_delivery for _savepoints, func, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(_start_delivery)
 
 
 def _start_delivery() -> None:

@@ -323,3 +323,27 @@ def test_a_single_dotted_path_still_serves_every_ref(enqueue, send_context, sett
     _, [claimed] = deliveries_claim_due()
 
     assert claimed.send_context == {"short_url": "https://ops.example/a/x"}
+
+
+@pytest.mark.django_db
+def test_enqueue_many_writes_each_message_and_row_once(django_assert_max_num_queries):
+    from opsportal.notifications.services import Notification, Recipient, notifications_enqueue_many
+
+    batch = [
+        Notification(
+            kind="alert_page",
+            dedupe_key=f"page-{i}",
+            subject=f"Alert {i}",
+            text="Disk full",
+            recipients=(Recipient(channel="email", address=f"p{i}@ops.example.com", ref=f"page:{i}"),),
+        )
+        for i in range(30)
+    ]
+    with django_assert_max_num_queries(8):
+        written = notifications_enqueue_many(batch)
+    assert len(written) == 30 and all(len(rows) == 1 for rows in written.values())
+    notifications_enqueue_many(batch)  # again: nothing doubles
+    from opsportal.notifications.models import Delivery, Message
+
+    assert Message.objects.filter(kind="alert_page").count() == 30
+    assert Delivery.objects.filter(message__kind="alert_page").count() == 30
