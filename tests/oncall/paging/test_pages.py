@@ -219,3 +219,22 @@ def test_push_pages_are_sent_without_a_link(rob, group):
     page = Page.objects.get(contact_method__kind=ContactKind.PUSH)
 
     assert paging.pages_send_context(refs=[f"page:{page.pk}"]) == {}
+
+
+def test_pages_send_due_queries_do_not_grow_with_pages(make_staff, make_group, verified, settings):
+    settings.PAGE_RATE_LIMITS = {"sms": {"per_minute": 1, "per_hour": 10}}
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def run(people: int) -> int:
+        users = [make_staff(f"p{people}-{n}", None) for n in range(people)]
+        for user in users:
+            verified(user, SMS, f"+1416{people:03d}{user.pk:04d}", delay=0)
+        for n in range(3):  # three alerts each: one page goes out, two are held, per person
+            paging.pages_schedule(group=make_group(f"alert {n}"), users=users, step=1, level=0, now=T0)
+        with CaptureQueriesContext(connection) as queries:
+            paging.pages_send_due(now=T0)
+        Page.objects.all().delete()
+        return len(queries)
+
+    assert run(2) == run(20)
