@@ -1,9 +1,12 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from opsportal.portal import alert_views as alv
 from opsportal.portal import component_views as cv
 from opsportal.portal import delivery_views as dv
+from opsportal.portal import escalation_views as esv
 from opsportal.portal import incident_views as iv
+from opsportal.portal import integration_views as inv
 from opsportal.portal import maintenance_views as mv
 from opsportal.portal import metrics_views as mtv
 from opsportal.portal import oncall_views as ov
@@ -101,6 +104,46 @@ urlpatterns = [
     path("subscribers/import/", sv.subscriber_import, name="subscriber_import"),
     path("metrics/", mtv.metrics, name="metrics"),
     path("settings/severities/", mtv.severity_settings, name="severity_settings"),
+    # Alerts, escalation policies and integrations
+    path("alerts/", alv.alert_list, name="alert_list"),
+    path("alerts/<id:group_id>/", alv.alert_group_detail, name="alert_group"),
+    path("alerts/<id:group_id>/live/", alv.alert_group_escalation_panel, name="alert_group_live"),
+    path("alerts/<id:group_id>/snooze/", alv.alert_group_snooze, name="alert_group_snooze"),
+    path("alerts/<id:group_id>/declare-incident/", alv.alert_group_declare, name="alert_group_declare"),
+    path("alerts/<id:group_id>/<slug:action>/", alv.alert_group_act, name="alert_group_act"),
+    path("escalation-policies/", esv.policy_list, name="policy_list"),
+    path("escalation-policies/new/", esv.policy_new, name="policy_new"),
+    path("escalation-policies/<id:policy_id>/", esv.policy_detail, name="policy_detail"),
+    path("escalation-policies/<id:policy_id>/edit/", esv.policy_edit, name="policy_edit"),
+    path("escalation-policies/<id:policy_id>/delete/", esv.policy_delete, name="policy_delete"),
+    path("escalation-policies/<id:policy_id>/levels/", esv.level_new, name="level_new"),
+    path("escalation-policies/<id:policy_id>/levels/<id:level_id>/", esv.level_edit, name="level_edit"),
+    path(
+        "escalation-policies/<id:policy_id>/levels/<id:level_id>/delete/",
+        esv.level_delete,
+        name="level_delete",
+    ),
+    path("escalation-policies/<id:policy_id>/levels/<id:level_id>/move/", esv.level_move, name="level_move"),
+    path(
+        "escalation-policies/<id:policy_id>/levels/<id:level_id>/targets/", esv.target_new, name="target_new"
+    ),
+    path(
+        "escalation-policies/<id:policy_id>/targets/<id:target_id>/delete/",
+        esv.target_delete,
+        name="target_delete",
+    ),
+    path("integrations/", inv.integration_list, name="integration_list"),
+    path("integrations/new/", inv.integration_new, name="integration_new"),
+    path("integrations/<id:integration_id>/", inv.integration_detail, name="integration_detail"),
+    path("integrations/<id:integration_id>/edit/", inv.integration_edit, name="integration_edit"),
+    path("integrations/<id:integration_id>/rotate-key/", inv.integration_rotate, name="integration_rotate"),
+    path("integrations/<id:integration_id>/routes/", inv.route_new, name="route_new"),
+    path("integrations/<id:integration_id>/routes/<id:route_id>/", inv.route_edit, name="route_edit"),
+    path(
+        "integrations/<id:integration_id>/routes/<id:route_id>/delete/", inv.route_delete, name="route_delete"
+    ),
+    path("integrations/<id:integration_id>/routes/<id:route_id>/move/", inv.route_move, name="route_move"),
+    path("integrations/<id:integration_id>/test/", inv.rule_test, name="rule_test"),
 ]
 
 # A responder's own contact methods and notification rules (appended: other helpers edit the list above).
