@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.html import escape
 
 from opsportal.notifications.slots import recipient_slot
@@ -71,14 +71,8 @@ class Text:
 
 
 def portal_alert_url(group_id: int) -> str:
-    """The alert group's portal page (the portal door names it); the portal's home until it exists."""
-    base = settings.PUBLIC_URL.rstrip("/")
-    for name in ("portal:alert_detail", "portal:alert_group"):
-        try:
-            return base + reverse(name, args=[group_id])
-        except NoReverseMatch:
-            continue
-    return base + "/portal/"
+    """The alert group's page in the portal (a URL name, not an import: the portal is a door above us)."""
+    return settings.PUBLIC_URL.rstrip("/") + reverse("portal:alert_group", args=[group_id])
 
 
 def _sev(group) -> str:

@@ -100,3 +100,4 @@ def test_an_email_page_leaves_by_smtp_with_its_link_filled(mail_sink, rob, make_
     assert "Runbook: https://runbooks.example.com/checkout" in text and "javascript:" not in text + html
     assert "&lt;script&gt;" in html and "<script>" not in html
     assert '"region": "eu-west-1"' in text
+    assert f"In the portal: https://ops.example.com/portal/alerts/{group.pk}/" in text
