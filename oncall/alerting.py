@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from oncall import alert_lifecycle as lifecycle
 from oncall import escalation as maths
-from oncall import tasks
+from oncall import paging, tasks
 from oncall.events import InboundEvent
 from oncall.models import (
     AlertEvent,
@@ -22,7 +22,6 @@ from oncall.models import (
     Escalation,
     EscalationPolicy,
     Integration,
-    Page,
     Route,
 )
 from oncall.routing import fields_of_event, route_for
@@ -33,7 +32,6 @@ from opsportal.core.exceptions import Conflict
 from opsportal.core.roles import RESPOND
 from opsportal.core.services import SYSTEM, audit_record, require_permission, user_or_none
 from opsportal.incidents.models import Severity
-from opsportal.notifications.models import Delivery
 from statuspage.models import Component
 
 logger = logging.getLogger(__name__)
@@ -311,21 +309,12 @@ def _escalation_start(group: AlertGroup, now: datetime) -> None:
 
 
 def _escalation_stop(group: AlertGroup) -> None:
+    """Nobody is paged about this group after this commits: the escalation stops, waiting pages and unsent
+    outbox rows go (a rate-limit summary stays while another of its alerts still needs it)."""
     Escalation.objects.filter(group=group, status=Escalation.Status.ACTIVE).update(
         status=Escalation.Status.STOPPED, next_step_at=None
     )
-    _pages_cancel(group)
-
-
-def _pages_cancel(group: AlertGroup) -> int:
-    """Nobody is paged about this group after this commits: waiting pages and unsent outbox rows go."""
-    waiting = Page.objects.filter(group=group, status__in=[Page.Status.SCHEDULED, Page.Status.HELD])
-    cancelled = waiting.update(status=Page.Status.CANCELLED, note="acknowledged or resolved first")
-    Delivery.objects.filter(
-        pk__in=Page.objects.filter(group=group, delivery__isnull=False).values("delivery_id"),
-        status=Delivery.Status.PENDING,
-    ).update(status=Delivery.Status.CANCELLED, last_error="Alert acknowledged or resolved first")
-    return cancelled
+    paging.pages_cancel(group=group)
 
 
 # --- what people (and sources) do ---------------------------------------------------------------------------

@@ -349,8 +349,12 @@ REST_FRAMEWORK = {
 NOTIFICATION_DELIVERY_TASKS = env_int("NOTIFICATION_DELIVERY_TASKS", 4 if RUNNING_MODE == "production" else 1)
 # Audiences a message can name; their outbox rows are written after commit, in chunks (notifications.expansion).
 NOTIFICATION_AUDIENCES = {"statuspage_subscribers": "statuspage.notify.subscriber_audience"}
-# Looks up what must not be stored in an outbox row (signed links, webhook signing secrets) at send time.
-NOTIFICATIONS_RECIPIENT_CONTEXT = "statuspage.subscriptions.subscribers_send_context"
+# Looks up what must not be stored in an outbox row (signed links, webhook signing secrets) at send time:
+# one hook per recipient ref prefix ("subscriber:12", "page:7").
+NOTIFICATIONS_RECIPIENT_CONTEXT = {
+    "subscriber": "statuspage.subscriptions.subscribers_send_context",
+    "page": "oncall.paging.pages_send_context",
+}
 # Outcomes are written every this many rows (and at least every quarter second): 1 = each as it happens.
 # 25 bounds what a crash can resend to a quarter second's sends, without one UPDATE per row (which halved the
 # 100,000-subscriber fan-out's throughput: bench/README.md).
@@ -407,5 +411,25 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         # One line per task per second from the timer tick is noise.
         "celery.app.trace": {"level": "WARNING"},
+    },
+}
+
+# --- Paging people (oncall.paging, README "Paging and rate limits") -----------------------------------------
+# How long the one-time acknowledge link in an SMS or email page works.
+ALERT_LINK_TTL = timedelta(seconds=env_int("ALERT_LINK_TTL_SECONDS", 24 * 3600))
+# Per contact method: at most this many messages a minute and an hour (0: no limit). A page over the limit is
+# held; when the window reopens, ONE summary goes out for every page held on that method.
+PAGE_RATE_LIMITS = {
+    "sms": {
+        "per_minute": env_int("PAGE_RATE_SMS_PER_MINUTE", 1),
+        "per_hour": env_int("PAGE_RATE_SMS_PER_HOUR", 10),
+    },
+    "email": {
+        "per_minute": env_int("PAGE_RATE_EMAIL_PER_MINUTE", 1),
+        "per_hour": env_int("PAGE_RATE_EMAIL_PER_HOUR", 20),
+    },
+    "push": {
+        "per_minute": env_int("PAGE_RATE_PUSH_PER_MINUTE", 6),
+        "per_hour": env_int("PAGE_RATE_PUSH_PER_HOUR", 120),
     },
 }

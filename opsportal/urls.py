@@ -3,6 +3,8 @@
 from django.urls import include, path, re_path
 
 from oncall import ical as oncall_ical
+from oncall.ack import sms as ack_sms
+from oncall.ack import views as ack_views
 from opsportal.api.views import api_not_found
 from opsportal.core import health
 from statuspage.public import api_v2_views, feeds, ical, subscription_views
@@ -49,6 +51,9 @@ urlpatterns = [
     ),
     # Doors in for monitoring: /v2/enqueue (PagerDuty Events v2), /hooks/…, /ping/… (heartbeats).
     path("", include("oncall.ingest.urls")),
+    # Acknowledge from a page: the one-time link (short, for SMS) and the SMS provider's inbound webhook.
+    path("a/<str:token>", ack_views.ack_link, name="alert_ack_link"),
+    path("hooks/sms/twilio", ack_sms.twilio_inbound, name="sms_twilio_inbound"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("portal/", include("opsportal.portal.urls")),

@@ -88,24 +88,43 @@ def deliveries_claim_due(*, limit: int = CHUNK_SIZE) -> tuple[Claim, list[Delive
     return claim, deliveries
 
 
+def _context_hooks() -> dict[str, str]:
+    """settings.NOTIFICATIONS_RECIPIENT_CONTEXT: {ref prefix: dotted path} ("subscriber" for
+    "subscriber:12"); a plain dotted path serves every ref."""
+    setting = getattr(settings, "NOTIFICATIONS_RECIPIENT_CONTEXT", None) or {}
+    return {"": setting} if isinstance(setting, str) else dict(setting)
+
+
 def _attach_send_context(deliveries: list[Delivery]) -> None:
-    """Secrets and signed links are looked up now, at send time, by whoever owns the recipients (a dotted
-    path in settings): they are never copied into outbox rows or message payloads."""
+    """Secrets and signed links are looked up now, at send time, by whoever owns the recipients (a hook
+    per ref prefix, in settings): they are never copied into outbox rows or message payloads."""
     for delivery in deliveries:
         delivery.send_context = {}
-    hook_path = getattr(settings, "NOTIFICATIONS_RECIPIENT_CONTEXT", "")
-    refs = sorted({d.recipient_ref for d in deliveries if d.recipient_ref})
-    if not hook_path or not refs:
+    hooks = _context_hooks()
+    refs_by_hook: dict[str, set[str]] = defaultdict(set)
+    for delivery in deliveries:
+        if delivery.recipient_ref:
+            prefix = delivery.recipient_ref.split(":", 1)[0]
+            hook_path = hooks.get(prefix) or hooks.get("")
+            if hook_path:
+                refs_by_hook[hook_path].add(delivery.recipient_ref)
+    if not refs_by_hook:
         return
     slots = {slot for d in deliveries for slot in d.message.recipient_slots or []}
-    try:
-        found = import_string(hook_path)(refs=refs, slots=slots)
-    except Exception:
-        # Sending without the unsubscribe link or the signature is worse than sending a little later.
-        logger.exception("Looking up recipient details with %s failed", hook_path)
-        found = None
+    found: dict[str, dict] = {}
+    failed: set[str] = set()
+    for hook_path, refs in refs_by_hook.items():
+        try:
+            found.update(import_string(hook_path)(refs=sorted(refs), slots=slots))
+        except Exception:
+            # Sending without the unsubscribe link or the signature is worse than sending a little later.
+            logger.exception("Looking up recipient details with %s failed", hook_path)
+            failed |= refs
     for delivery in deliveries:
-        delivery.send_context = None if found is None else found.get(delivery.recipient_ref, {})
+        if delivery.recipient_ref in failed:
+            delivery.send_context = None
+        elif delivery.recipient_ref:
+            delivery.send_context = found.get(delivery.recipient_ref, {})
 
 
 def _outcome_of_failure(delivery: Delivery, error: Exception, now: datetime) -> Outcome:

@@ -145,3 +145,17 @@ urlpatterns = [
     path("integrations/<id:integration_id>/routes/<id:route_id>/move/", inv.route_move, name="route_move"),
     path("integrations/<id:integration_id>/test/", inv.rule_test, name="rule_test"),
 ]
+
+# A responder's own contact methods and notification rules (appended: other helpers edit the list above).
+from opsportal.portal import contact_views as ctv  # noqa: E402
+
+urlpatterns += [
+    path("me/contacts/", ctv.my_contacts, name="my_contacts"),
+    path("me/contacts/methods/", ctv.method_add, name="contact_method_add"),
+    path("me/contacts/methods/<id:method_id>/code/", ctv.method_send_code, name="contact_method_send_code"),
+    path("me/contacts/methods/<id:method_id>/verify/", ctv.method_verify, name="contact_method_verify"),
+    path("me/contacts/methods/<id:method_id>/enabled/", ctv.method_enabled, name="contact_method_enabled"),
+    path("me/contacts/methods/<id:method_id>/remove/", ctv.method_remove, name="contact_method_remove"),
+    path("me/contacts/rules/", ctv.rule_add, name="notification_rule_add"),
+    path("me/contacts/rules/<id:rule_id>/remove/", ctv.rule_remove, name="notification_rule_remove"),
+]

@@ -87,9 +87,16 @@ def send_context_lookup(*, refs, slots) -> dict[str, dict]:
     return {ref: SEND_CONTEXT[ref] for ref in refs if ref in SEND_CONTEXT}
 
 
+def send_context_broken(*, refs, slots) -> dict[str, dict]:
+    raise RuntimeError("the owner's database is having a moment")
+
+
 @pytest.fixture
 def send_context(settings):
-    settings.NOTIFICATIONS_RECIPIENT_CONTEXT = "tests.notifications.conftest.send_context_lookup"
+    # One hook per ref prefix, as settings name them ("subscriber:12" goes to the status page's hook).
+    settings.NOTIFICATIONS_RECIPIENT_CONTEXT = {
+        "subscriber": "tests.notifications.conftest.send_context_lookup"
+    }
     SEND_CONTEXT.clear()
     yield SEND_CONTEXT
     SEND_CONTEXT.clear()

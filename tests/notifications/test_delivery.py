@@ -290,6 +290,41 @@ def test_only_admins_cancel_or_retry(enqueue, personas, persona):
     assert not AuditEntry.objects.filter(action__startswith="notification.").exists()
 
 
+def test_send_context_is_looked_up_by_each_refs_own_hook(enqueue, send_context, settings):
+    settings.NOTIFICATIONS_RECIPIENT_CONTEXT = {
+        "subscriber": "tests.notifications.conftest.send_context_lookup",
+        "page": "tests.notifications.conftest.send_context_broken",
+    }
+    send_context["subscriber:1"] = {"short_url": "https://st.example/s/1"}
+    enqueue(
+        Recipient("sms", "+14165550100", ref="subscriber:1"),
+        Recipient("sms", "+14165550101", ref="page:7"),
+        Recipient("sms", "+14165550102", ref="other:3"),
+        Recipient("sms", "+14165550103"),
+    )
+
+    _, claimed = deliveries_claim_due()
+
+    found = {d.recipient_ref: d.send_context for d in claimed}
+    # A failing hook holds back only its own refs (retried later); the others are sent now.
+    assert found == {
+        "subscriber:1": {"short_url": "https://st.example/s/1"},
+        "page:7": None,
+        "other:3": {},
+        "": {},
+    }
+
+
+def test_a_single_dotted_path_still_serves_every_ref(enqueue, send_context, settings):
+    settings.NOTIFICATIONS_RECIPIENT_CONTEXT = "tests.notifications.conftest.send_context_lookup"
+    send_context["page:7"] = {"short_url": "https://ops.example/a/x"}
+    enqueue(Recipient("sms", "+14165550101", ref="page:7"))
+
+    _, [claimed] = deliveries_claim_due()
+
+    assert claimed.send_context == {"short_url": "https://ops.example/a/x"}
+
+
 @pytest.mark.django_db
 def test_enqueue_many_writes_each_message_and_row_once(django_assert_max_num_queries):
     from opsportal.notifications.services import Notification, Recipient, notifications_enqueue_many

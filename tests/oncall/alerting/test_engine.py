@@ -22,6 +22,8 @@ from opsportal.notifications.models import Delivery
 T0 = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
 
 pytestmark = pytest.mark.django_db
+# Nobody here has notification rules, so each person gets the default (oncall.paging.DEFAULT_PLAN): a push at
+# once and an email a minute later. Counts of pages per step count the push.
 
 
 def _paged(group) -> list[tuple[int, str]]:
@@ -70,7 +72,7 @@ def test_engine_running_a_due_step_twice_pages_once(integration, trigger):
     escalations_run_due(now=T0)
     escalations_run_due(now=T0)
     escalations_run_due(now=T0 + timedelta(seconds=30))
-    assert Page.objects.filter(group=group).count() == 1
+    assert Page.objects.filter(group=group, contact_method__kind="push").count() == 1
     assert Delivery.objects.count() == 1
 
 
@@ -80,14 +82,14 @@ def test_engine_nobody_is_paged_after_an_acknowledgement_commits(integration, tr
     alert_group_acknowledge(actor=rob, group=group, now=T0 + timedelta(minutes=1))
     escalations_run_due(now=T0 + timedelta(minutes=5))
     escalations_run_due(now=T0 + timedelta(hours=1))
-    assert Page.objects.filter(group=group).count() == 1
+    assert Page.objects.filter(group=group, contact_method__kind="push").count() == 1
     assert Escalation.objects.get(group=group).status == "stopped"
 
 
 def test_engine_acknowledgement_cancels_pages_and_outbox_rows_not_yet_sent(integration, trigger, rob):
     group = _start(integration, trigger)
     escalations_run_due(now=T0)
-    delivery = Page.objects.get(group=group).delivery
+    delivery = Page.objects.get(group=group, contact_method__kind="push").delivery
     Delivery.objects.filter(pk=delivery.pk).update(status="pending")
     Page.objects.create(group=group, user=rob, due_at=T0 + timedelta(minutes=2), step=1, dedupe_key="later")
     alert_group_acknowledge(actor=rob, group=group, now=T0 + timedelta(minutes=1))
@@ -117,9 +119,9 @@ def test_engine_snooze_pages_again_when_it_ends(integration, trigger, rob):
     escalations_run_due(now=T0)
     alert_group_snooze(actor=rob, group=group, until=T0 + timedelta(hours=1), now=T0 + timedelta(minutes=1))
     escalations_run_due(now=T0 + timedelta(minutes=59))
-    assert Page.objects.filter(group=group).count() == 1
+    assert Page.objects.filter(group=group, contact_method__kind="push").count() == 1
     escalations_run_due(now=T0 + timedelta(hours=1))
-    assert Page.objects.filter(group=group).count() == 2
+    assert Page.objects.filter(group=group, contact_method__kind="push").count() == 2
 
 
 def test_engine_escalate_by_hand_pages_the_next_level_now(integration, trigger, rob):
@@ -135,7 +137,7 @@ def test_engine_resolved_group_stops_paging(integration, trigger, rob):
     escalations_run_due(now=T0)
     alert_group_resolve(actor=rob, group=group, now=T0 + timedelta(minutes=1))
     escalations_run_due(now=T0 + timedelta(minutes=10))
-    assert Page.objects.filter(group=group).count() == 1
+    assert Page.objects.filter(group=group, contact_method__kind="push").count() == 1
 
 
 def test_engine_policy_edits_do_not_change_a_running_escalation(integration, trigger, policy, alice):
@@ -230,7 +232,10 @@ def test_engine_round_robin_pages_one_person_per_alert_in_turn(integration, trig
     for number in range(4):
         alert_events_ingest(integration=integration, events=[trigger(f"rr{number}")], now=T0)
         escalations_run_due(now=T0)
-    order = [Page.objects.get(group__dedup_key=f"rr{number}").user.username for number in range(4)]
+    order = [
+        Page.objects.get(group__dedup_key=f"rr{number}", contact_method__kind="push").user.username
+        for number in range(4)
+    ]
     assert order == ["rob", "ana", "irene", "rob"]
 
 
