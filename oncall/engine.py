@@ -249,6 +249,7 @@ class _Effects:
         self.lines: list[AlertLogEntry] = []
         self.incident_lines: list[tuple[AlertGroup, str]] = []
         self.escalations: list[Escalation] = []
+        self.pages: list[paging.PageRequest] = []
 
     def log(self, group: AlertGroup, kind: str, text: str, now: datetime, data: dict | None = None) -> None:
         self.lines.append(
@@ -259,8 +260,9 @@ class _Effects:
         if group.incident_id is not None and kind in INCIDENT_KINDS:
             self.incident_lines.append((group, text))
 
-    def flush(self) -> None:
+    def flush(self, now: datetime) -> None:
         AlertLogEntry.objects.bulk_create(self.lines)
+        paging.pages_schedule_many(self.pages, now=now)
         for group, text in self.incident_lines:
             incident_record_alert_activity(
                 incident=group.incident,
@@ -307,12 +309,12 @@ def _run_batch(
                 try:
                     with transaction.atomic():
                         _step(escalation, group, now, resolver, effects)
-                        effects.flush()
+                        effects.flush(now)
                 except Exception:
                     effects.clear()
                     logger.exception("Escalation step of alert #%s failed; retrying later", group.pk)
                     Escalation.objects.filter(pk=escalation.pk).update(next_step_at=now + RETRY_BROKEN_STEP)
-            effects.flush()
+            effects.flush(now)
     except Exception:
         if careful or not claimed:
             raise
@@ -360,8 +362,8 @@ def _step(
         )
         if people:
             escalation.steps_taken += 1
-            paging.pages_schedule(
-                group=group, users=people, step=escalation.steps_taken, level=level_index, now=now
+            effects.pages.append(
+                paging.PageRequest(group, tuple(people), escalation.steps_taken, level_index)
             )
             names = ", ".join(user.get_username() for user in people)
             effects.log(

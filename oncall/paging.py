@@ -122,42 +122,76 @@ def _name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
+@dataclass(frozen=True)
+class PageRequest:
+    """An escalation step's ask: page these people about this group, as step `step` at level `level`."""
+
+    group: AlertGroup
+    users: tuple
+    step: int
+    level: int
+
+
 def pages_schedule(*, group: AlertGroup, users, step: int, level: int, now: datetime) -> list[Page]:
     """One page per person and matching rule, due after the rule's delay. Runs inside the escalation step's
     transaction; the dedupe key makes a re-run of the same step write nothing twice. `level` is the
     escalation level's index (0 = the first level)."""
-    users = list(users)
+    rows = pages_schedule_many([PageRequest(group, tuple(users), step, level)], now=now)
+    return list(
+        Page.objects.filter(dedupe_key__in=[row.dedupe_key for row in rows]).select_related(
+            "contact_method", "user"
+        )
+    )
+
+
+def pages_schedule_many(requests: list[PageRequest], *, now: datetime) -> list[Page]:
+    """pages_schedule for a whole batch of escalation steps in a constant number of statements: everyone's
+    rules and methods read once, the pages and their log lines written in one INSERT each."""
+    users = {user.pk: user for request in requests for user in request.users}
     rules_by_user: dict[int, list[NotificationRule]] = defaultdict(list)
-    for rule in NotificationRule.objects.filter(user__in=users).select_related("contact_method"):
+    for rule in NotificationRule.objects.filter(user_id__in=users).select_related("contact_method"):
         rules_by_user[rule.user_id].append(rule)
     methods_by_user: dict[int, list[ContactMethod]] = defaultdict(list)
     for method in ContactMethod.objects.filter(
-        user__in=users, kind__in=[ContactKind.PUSH, ContactKind.EMAIL]
+        user_id__in=users, kind__in=[ContactKind.PUSH, ContactKind.EMAIL]
     ):
         methods_by_user[method.user_id].append(method)
     rows: list[Page] = []
-    plans: dict[int, list[Planned]] = {}
-    for user in users:
-        plan = plan_for(user, group.urgency, rules=rules_by_user[user.pk], methods=methods_by_user[user.pk])
-        plans[user.pk] = plan
-        for item in plan:
-            rows.append(
-                Page(
-                    group=group,
-                    user=user,
-                    contact_method=item.method,
-                    rule=item.rule,
-                    step=step,
-                    level=level,
-                    due_at=now + timedelta(minutes=item.delay_minutes),
-                    created_at=now,
-                    dedupe_key=f"page:{group.pk}:{step}:{user.pk}:{item.key}",
+    lines: list[tuple[AlertGroup, object, int, int, list[Planned], list[str]]] = []
+    plans: dict[tuple[int, str], list[Planned]] = {}
+    for request in requests:
+        group = request.group
+        for user in request.users:
+            plan_key = (user.pk, group.urgency)
+            if plan_key not in plans:
+                plans[plan_key] = plan_for(
+                    user, group.urgency, rules=rules_by_user[user.pk], methods=methods_by_user[user.pk]
                 )
-            )
-    keys = [row.dedupe_key for row in rows]
-    existing = set(Page.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True))
+            plan = plans[plan_key]
+            keys = []
+            for item in plan:
+                key = f"page:{group.pk}:{request.step}:{user.pk}:{item.key}"
+                keys.append(key)
+                rows.append(
+                    Page(
+                        group=group,
+                        user=user,
+                        contact_method=item.method,
+                        rule=item.rule,
+                        step=request.step,
+                        level=request.level,
+                        due_at=now + timedelta(minutes=item.delay_minutes),
+                        created_at=now,
+                        dedupe_key=key,
+                    )
+                )
+            lines.append((group, user, request.level, request.step, plan, keys))
+    existing = set(
+        Page.objects.filter(dedupe_key__in=[row.dedupe_key for row in rows]).values_list(
+            "dedupe_key", flat=True
+        )
+    )
     Page.objects.bulk_create([row for row in rows if row.dedupe_key not in existing], ignore_conflicts=True)
-    new_for = {row.user_id for row in rows if row.dedupe_key not in existing}
     AlertLogEntry.objects.bulk_create(
         [
             AlertLogEntry(
@@ -165,14 +199,14 @@ def pages_schedule(*, group: AlertGroup, users, step: int, level: int, now: date
                 kind=AlertLogEntry.Kind.PAGED,
                 actor_label="system",
                 at=now,
-                text=f"paged {_name(user)} (level {level + 1}): {_plan_words(plans[user.pk])}"[:2000],
+                text=f"paged {_name(user)} (level {level + 1}): {_plan_words(plan)}"[:2000],
                 data={"user": user.pk, "level": level, "step": step},
             )
-            for user in users
-            if user.pk in new_for
+            for group, user, level, step, plan, keys in lines
+            if any(key not in existing for key in keys)
         ]
     )
-    return list(Page.objects.filter(dedupe_key__in=keys).select_related("contact_method", "user"))
+    return rows
 
 
 # --- handing due pages to the outbox (the tick) --------------------------------------------------------------

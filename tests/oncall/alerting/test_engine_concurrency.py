@@ -26,12 +26,12 @@ DIE_MID_STEP = """
 import os, signal, django
 django.setup()
 from oncall import engine, paging
-original = paging.pages_schedule
-def schedule_then_die(**kwargs):
-    original(**kwargs)
+original = paging.pages_schedule_many
+def schedule_then_die(requests, **kwargs):
+    original(requests, **kwargs)
     print("pages written, dying before commit", flush=True)
     os.kill(os.getpid(), signal.SIGKILL)
-paging.pages_schedule = schedule_then_die
+paging.pages_schedule_many = schedule_then_die
 engine.escalations_run_due()
 """
 DIE_MID_SEND = """
