@@ -10,6 +10,7 @@ triggered, resolve who the level pages *now* from the rotation engine, write the
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -235,7 +236,6 @@ STEP_FIELDS = [
     "pass_number",
     "steps_taken",
     "last_step_at",
-    "snapshot",
 ]
 
 
@@ -250,6 +250,7 @@ class _Effects:
         self.incident_lines: list[tuple[AlertGroup, str]] = []
         self.escalations: list[Escalation] = []
         self.pages: list[paging.PageRequest] = []
+        self.snapshot_taken: list[Escalation] = []
 
     def log(self, group: AlertGroup, kind: str, text: str, now: datetime, data: dict | None = None) -> None:
         self.lines.append(
@@ -269,7 +270,18 @@ class _Effects:
                 text=f"Alert #{group.pk}: {text} (system)",
                 data={"alert_group": group.pk},
             )
-        Escalation.objects.bulk_update(self.escalations, STEP_FIELDS)
+        # One UPDATE per distinct outcome (most of a batch shares one), not Django's bulk_update, which builds a
+        # CASE per row and field in Python and cost more than the rest of the tick.
+        outcomes: dict[tuple, list[int]] = defaultdict(list)
+        for escalation in self.escalations:
+            outcomes[tuple(getattr(escalation, name) for name in STEP_FIELDS)].append(escalation.pk)
+        for values, ids in outcomes.items():
+            Escalation.objects.filter(pk__in=ids).update(**dict(zip(STEP_FIELDS, values, strict=True)))
+        snapshots: dict[int, tuple[dict, list[int]]] = {}
+        for escalation in self.snapshot_taken:
+            snapshots.setdefault(escalation.policy_id, (escalation.snapshot, []))[1].append(escalation.pk)
+        for snapshot, ids in snapshots.values():
+            Escalation.objects.filter(pk__in=ids).update(snapshot=snapshot)
         self.clear()
 
 
@@ -343,6 +355,7 @@ def _step(
             )
             return
         escalation.snapshot = resolver.snapshot(escalation.policy_id)
+        effects.snapshot_taken.append(escalation)
     levels = escalation.snapshot.get("levels") or []
     level_index, pass_number = escalation.level_index, escalation.pass_number
     skipped = 0
