@@ -42,6 +42,8 @@ from opsportal.incidents.services import incident_record_alert_activity
 logger = logging.getLogger(__name__)
 
 BATCH = 100  # escalation steps per transaction
+SEND_BATCH = 500  # pages handed to the outbox per transaction
+MAX_SEND_BATCHES = 40
 RETRY_BROKEN_STEP = timedelta(seconds=30)
 UTC = ZoneInfo("UTC")
 
@@ -225,7 +227,10 @@ def escalations_run_due(*, now: datetime | None = None, limit: int = 500) -> int
         if not claimed:
             break
         ran += claimed
-    paging.pages_send_due(now=now)
+    # Hand every due page to the outbox, a batch at a time, so a storm's pages do not wait for later ticks.
+    for _ in range(MAX_SEND_BATCHES):
+        if paging.pages_send_due(now=now, limit=SEND_BATCH) < SEND_BATCH:
+            break
     return ran
 
 
