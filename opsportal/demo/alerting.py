@@ -14,7 +14,7 @@ from oncall.models import ContactKind, Integration, Region, Schedule, Team
 from opsportal.core.roles import RESPOND
 from opsportal.core.services import SYSTEM
 
-# Who leads each team (paged at level 3 for a P0, with the exec on call).
+# Who leads each team (paged at level 3 for a P0, with the exec where they are on the team).
 TEAM_LEADS = {"Checkout SRE": "ben", "Payments": "iris", "Platform": "freya"}
 EXEC = "ana"
 # Night in the person's own zone: the follow-the-sun level pages only outside it.
@@ -147,18 +147,16 @@ def _team_policy(team: Team, schedule: Schedule | None, users: dict, name: str):
         levels.append(
             {"delay_minutes": 10, "targets": [{"kind": "schedule_secondary", "schedule": schedule}]}
         )
-    lead = users[TEAM_LEADS.get(name, EXEC)]
-    levels.append(
-        {
-            "delay_minutes": 10,
-            "severities": ["P0"],
-            "targets": [{"kind": "user", "user": lead}, {"kind": "user", "user": users[EXEC]}],
-        }
-    )
+    # A policy names only its own team's people: the exec is paged by the teams they belong to.
+    members = {membership.user_id for membership in team.memberships.all()}
+    chiefs = [users[TEAM_LEADS.get(name, EXEC)], users[EXEC]]
+    targets = [{"kind": "user", "user": user} for user in dict.fromkeys(chiefs) if user.pk in members]
+    levels.append({"delay_minutes": 10, "severities": ["P0"], "targets": targets})
     return _policy(
         team=team,
         name=f"{team.name} default",
-        description="The on-call person, then the next layer's, then for a P0 the team lead and the exec on call.",
+        description="The on-call person, then the next layer's, then for a P0 the team lead (and the exec, "
+        "where they are on the team).",
         repeat=2,
         levels=levels,
     )

@@ -419,3 +419,36 @@ def test_notification_rules(api, rob, rob_token):
     rows = api.get(ALERTS + "me/rules/", token=rob_token).json()["results"]
     assert [row["delay_minutes"] for row in rows] == [0]
     assert delete(api, ALERTS + f"me/rules/{rows[0]['id']}/", rob_token).status_code == 204
+
+
+def test_integration_heartbeat_on_a_cron_schedule_and_bad_schedules(api, team, rob_token):
+    body = {"team": "payments", "name": "Nightly", "kind": "heartbeat",
+            "heartbeat": {"cron": "0 3 * * *", "grace_minutes": 60, "time_zone": "Europe/Dublin"}}  # fmt: skip
+    response = api.post(ALERTS + "integrations/", body, token=rob_token)
+    assert response.status_code == 201, response.content
+    assert response.json()["heartbeat"]["cron"] == "0 3 * * *"
+    for heartbeat, kind in (
+        ({"cron": "61 * * * *"}, "heartbeat"),
+        ({"period_minutes": 60, "cron": "0 3 * * *"}, "heartbeat"),
+        ({"period_minutes": 60}, "generic"),
+    ):
+        body = {"team": "payments", "name": "Bad", "kind": kind, "heartbeat": heartbeat}
+        assert_problem(api.post(ALERTS + "integrations/", body, token=rob_token), 400)
+    assert not Integration.objects.filter(name="Bad").exists()
+
+
+def test_policy_create_with_repeat_from_and_delete_refused_while_paging(api, team, rob_token):
+    levels = [{"targets": [{"kind": "team", "team": "payments"}]}] * 2
+    body = {"team": "payments", "name": "Twice", "repeat": 2, "repeat_from": 2, "levels": levels}
+    response = api.post(ALERTS + "policies/", body, token=rob_token)
+    assert response.status_code == 201, response.content
+    assert response.json()["repeat_from"] == 2
+    body = {"team": "payments", "name": "Too far", "repeat_from": 3, "levels": levels}
+    assert_problem(api.post(ALERTS + "policies/", body, token=rob_token), 400)
+    assert not EscalationPolicy.objects.filter(name="Too far").exists()
+    policy = EscalationPolicy.objects.get(name="Twice")
+    integration = integration_services.integration_create(
+        actor=SYSTEM, team=team, name="Grafana", kind="generic", escalation_policy=policy
+    )
+    _trigger(integration)
+    assert_problem(delete(api, ALERTS + f"policies/{policy.pk}/", rob_token), 409)
