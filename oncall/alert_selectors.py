@@ -19,7 +19,6 @@ from oncall.models import (
     EscalationPolicy,
     EscalationTarget,
     Integration,
-    Page,
     Route,
     Schedule,
     Team,
@@ -103,14 +102,7 @@ def alert_group_log(group: AlertGroup) -> list[AlertLogEntry]:
     return list(AlertLogEntry.objects.filter(group=group).select_related("actor").order_by("at", "id"))
 
 
-def alert_group_pages(group: AlertGroup) -> list[Page]:
-    """Who was paged when, through which contact method, and what became of the message: the page's own
-    status joined to the outbox delivery it handed over (sent, pending, dead …)."""
-    return list(
-        Page.objects.filter(group=group)
-        .select_related("user", "contact_method", "delivery")
-        .order_by("due_at", "id")
-    )
+# Its pages, each with its delivery's status: oncall.paging.pages_of.
 
 
 def alert_group_escalation(group: AlertGroup) -> Escalation | None:

@@ -18,6 +18,7 @@ from django.db.models import Max
 from oncall import alert_lifecycle
 from oncall import escalation as maths
 from oncall.models import (
+    Escalation,
     EscalationLevel,
     EscalationPolicy,
     EscalationTarget,
@@ -28,6 +29,7 @@ from oncall.models import (
     TeamMembership,
 )
 from oncall.models.escalation import MAX_LEVEL_DELAY_MINUTES, MAX_REPEATS
+from opsportal.core.exceptions import Conflict
 from opsportal.core.roles import RESPOND
 from opsportal.core.services import audit_record, require_permission
 from opsportal.core.text import DESCRIPTION_MAX, NAME_MAX, validate_body, validate_line
@@ -39,6 +41,10 @@ MAX_TARGETS_PER_LEVEL = 50
 HH_MM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
 TIME_CONDITION_KEYS = frozenset({"zone", "days", "start", "end", "when"})
 REGION_PREFIX = "region:"
+LEVEL_KEYS = frozenset(
+    {"delay_minutes", "round_robin", "severities", "urgencies", "time_condition", "targets"}
+)
+TARGET_KEYS = frozenset({"kind", "user", "schedule", "team"})
 
 
 # --- checks ---------------------------------------------------------------------------------------------------
@@ -230,10 +236,15 @@ def policy_update(
 
 @transaction.atomic
 def policy_delete(*, actor, policy: EscalationPolicy) -> None:
-    """Integrations and routes that named it fall back to no policy (their rows keep working); running
-    escalations keep their snapshot."""
+    """Integrations and routes that named it fall back to no policy (their rows keep working). Refused while an
+    escalation runs on it: one that has not taken its first step (a low-urgency alert waiting for support
+    hours) has no snapshot yet and would page nobody."""
     require_permission(actor, RESPOND)
     policy = _locked_policy(policy)
+    if Escalation.objects.filter(policy=policy, status=Escalation.Status.ACTIVE).exists():
+        raise Conflict(
+            "An escalation is running on this policy; wait for it to end or acknowledge its alert."
+        )
     before = _policy_snapshot(policy)
     audit_record(actor=actor, action="oncall.policy_deleted", obj=policy, before=before)
     policy.delete()
@@ -358,26 +369,131 @@ def level_move(*, actor, level: EscalationLevel, direction: str) -> EscalationLe
     return moved
 
 
-# --- targets --------------------------------------------------------------------------------------------------
+def _level_problem(number: int, exc: ValidationError) -> ValidationError:
+    # One field, "levels", naming the level: the caller sent them as one list.
+    if hasattr(exc, "error_dict"):
+        words = [
+            f"{field}: {message}" for field, messages in exc.message_dict.items() for message in messages
+        ]
+    else:
+        words = exc.messages
+    return ValidationError({"levels": [f"Level {number}: {word}" for word in words]})
+
+
+def _checked_levels(policy: EscalationPolicy, levels: Any) -> list[tuple[dict, list[EscalationTarget]]]:
+    """Each level's fields and unsaved targets, checked by the same helpers as level_create and target_create;
+    a whole replacement also needs at least one target per level (a level that pages nobody is a mistake when
+    written in one go, unlike a level the editor has just added and is about to fill)."""
+    if not isinstance(levels, (list, tuple)):
+        raise ValidationError({"levels": "Give a list of levels."})
+    if len(levels) > MAX_LEVELS:
+        raise ValidationError({"levels": f"A policy has at most {MAX_LEVELS} levels."})
+    checked = []
+    for number, level in enumerate(levels, start=1):
+        try:
+            if not isinstance(level, dict) or not set(level) <= LEVEL_KEYS:
+                raise ValidationError(f"A level has only {', '.join(sorted(LEVEL_KEYS))}.")
+            fields = _check_level_fields(
+                delay_minutes=level.get("delay_minutes", 5),
+                round_robin=level.get("round_robin", False),
+                severities=level.get("severities") or [],
+                urgencies=level.get("urgencies") or [],
+                time_condition=level.get("time_condition") or {},
+            )
+            targets = level.get("targets") or []
+            if not isinstance(targets, (list, tuple)) or not targets:
+                raise ValidationError("A level needs at least one target.")
+            if len(targets) > MAX_TARGETS_PER_LEVEL:
+                raise ValidationError(f"A level has at most {MAX_TARGETS_PER_LEVEL} targets.")
+            rows, seen = [], set()
+            for target in targets:
+                if not isinstance(target, dict) or not set(target) <= TARGET_KEYS or "kind" not in target:
+                    raise ValidationError("A target is a kind and the user, schedule or team it names.")
+                row = _checked_target(
+                    policy,
+                    kind=target["kind"],
+                    user=target.get("user"),
+                    schedule=target.get("schedule"),
+                    team=target.get("team"),
+                )
+                if _target_key(row) in seen:
+                    raise ValidationError("The level names the same target twice.")
+                seen.add(_target_key(row))
+                rows.append(row)
+        except ValidationError as exc:
+            raise _level_problem(number, exc) from None
+        checked.append((fields, rows))
+    return checked
+
+
+def _levels_snapshot(policy: EscalationPolicy) -> list[dict]:
+    levels = EscalationLevel.objects.filter(policy=policy).order_by("position", "id")
+    return [
+        {
+            **_level_snapshot(level),
+            "targets": [
+                _target_snapshot(target)
+                for target in level.targets.select_related("user", "schedule", "team").order_by(
+                    "position", "id"
+                )
+            ],
+        }
+        for level in levels
+    ]
 
 
 @transaction.atomic
-def target_create(
+def policy_set_levels(
+    *, actor, policy: EscalationPolicy, levels: list[dict], repeat_from: int | None = None
+) -> EscalationPolicy:
+    """Replace every level of the policy and their targets in one go (the API sends a policy whole). Each level
+    is {"delay_minutes", "round_robin", "severities", "urgencies", "time_condition", "targets": [{"kind",
+    "user" | "schedule" | "team"}]}, checked as level_create and target_create check them. `repeat_from`, when
+    given, must name one of the new levels; when not, it is kept, or brought within the new levels as
+    level_delete does. Running escalations keep their snapshot."""
+    require_permission(actor, RESPOND)
+    policy = _locked_policy(policy)
+    checked = _checked_levels(policy, levels)
+    if repeat_from is None:
+        repeat_from = min(policy.repeat_from, max(len(checked), 1))
+    else:
+        repeat_from = _check_int("repeat_from", repeat_from, low=1, high=max(len(checked), 1))
+    before = {"repeat_from": policy.repeat_from, "levels": _levels_snapshot(policy)}
+    EscalationLevel.objects.filter(policy=policy).delete()  # their targets go with them
+    for position, (fields, rows) in enumerate(checked):
+        level = EscalationLevel.objects.create(policy=policy, position=position, **fields)
+        for n, row in enumerate(rows):
+            row.level, row.position = level, n
+        EscalationTarget.objects.bulk_create(rows)
+    policy.repeat_from = repeat_from
+    policy.save(update_fields=["repeat_from", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="oncall.policy_levels_set",
+        obj=policy,
+        before=before,
+        after={"repeat_from": repeat_from, "levels": _levels_snapshot(policy)},
+    )
+    return policy
+
+
+# --- targets --------------------------------------------------------------------------------------------------
+
+
+def _checked_target(
+    policy: EscalationPolicy,
     *,
-    actor,
-    level: EscalationLevel,
-    kind: str,
+    kind: Any,
     user=None,
     schedule: Schedule | None = None,
     team: Team | None = None,
 ) -> EscalationTarget:
-    """A user must belong to the policy's team (the person the team can vouch for); a schedule or a team may
-    be any (the exec tier, the next region's on-call)."""
-    require_permission(actor, RESPOND)
-    policy = _locked_policy(level.policy)
+    """An unsaved target for a level of `policy`, its meaning checked: a user must belong to the policy's team
+    (the person the team can vouch for); a schedule or a team may be any (the exec tier, the next region's
+    on-call)."""
     if kind not in TargetKind.values:
         raise ValidationError({"kind": f"One of {', '.join(TargetKind.values)}."})
-    row = EscalationTarget(level=level, kind=kind)
+    row = EscalationTarget(kind=kind)
     if kind == TargetKind.USER:
         if user is None or not user.is_active:
             raise ValidationError({"user": "Choose an active member of the team."})
@@ -392,6 +508,27 @@ def target_create(
         if team is None:
             raise ValidationError({"team": "Choose a team."})
         row.team = team
+    return row
+
+
+def _target_key(row: EscalationTarget) -> tuple:
+    return (row.kind, row.user_id, row.schedule_id, row.team_id)
+
+
+@transaction.atomic
+def target_create(
+    *,
+    actor,
+    level: EscalationLevel,
+    kind: str,
+    user=None,
+    schedule: Schedule | None = None,
+    team: Team | None = None,
+) -> EscalationTarget:
+    require_permission(actor, RESPOND)
+    policy = _locked_policy(level.policy)
+    row = _checked_target(policy, kind=kind, user=user, schedule=schedule, team=team)
+    row.level = level
     existing = EscalationTarget.objects.filter(level=level)
     if existing.count() >= MAX_TARGETS_PER_LEVEL:
         raise ValidationError(f"A level has at most {MAX_TARGETS_PER_LEVEL} targets.")

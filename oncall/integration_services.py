@@ -14,7 +14,8 @@ from django.db import transaction
 from django.db.models import Max
 
 from oncall import alert_lifecycle, routing
-from oncall.models import EscalationPolicy, Heartbeat, Integration, IntegrationKind, Route, Team
+from oncall.heartbeats import heartbeat_configure
+from oncall.models import EscalationPolicy, Integration, IntegrationKind, Route, Team
 from oncall.models.alerts import new_integration_key
 from opsportal.core.roles import ADMINISTER, RESPOND
 from opsportal.core.services import audit_record, require_permission
@@ -23,9 +24,10 @@ from opsportal.incidents.models import Severity
 
 MAX_ROUTES = 100
 MAX_ACK_TIMEOUT = timedelta(days=7)
-MAX_HEARTBEAT_PERIOD = timedelta(days=366)
-MAX_HEARTBEAT_GRACE = timedelta(days=7)
-MIN_HEARTBEAT = timedelta(minutes=1)
+# A new heartbeat integration without a schedule expects a ping every hour; its bounds are
+# oncall.heartbeat_schedule's, checked by heartbeats.heartbeat_configure.
+DEFAULT_HEARTBEAT_PERIOD = timedelta(hours=1)
+DEFAULT_HEARTBEAT_GRACE = timedelta(minutes=5)
 
 
 def _check_name(value: Any) -> str:
@@ -97,13 +99,27 @@ def integration_create(
     declare_incident_for: list[str] | None = None,
     heartbeat_period: timedelta | None = None,
     heartbeat_grace: timedelta | None = None,
+    heartbeat_cron: str = "",
+    heartbeat_time_zone: str = "UTC",
 ) -> Integration:
+    """A heartbeat integration gets its schedule through heartbeats.heartbeat_configure (a period, or a cron
+    expression read in a time zone; an hour and five minutes' grace when neither is given); heartbeat settings
+    for any other kind are refused."""
     require_permission(actor, RESPOND)
     name = _check_name(name)
     if kind not in IntegrationKind.values:
         raise ValidationError({"kind": f"One of {', '.join(IntegrationKind.values)}."})
     if Integration.objects.filter(team=team, name=name).exists():
         raise ValidationError({"name": "This team already has an integration with that name."})
+    cron_given = bool((heartbeat_cron or "").strip()) if isinstance(heartbeat_cron, str) else True
+    beat_given = (
+        heartbeat_period is not None
+        or heartbeat_grace is not None
+        or cron_given
+        or heartbeat_time_zone != "UTC"
+    )
+    if kind != IntegrationKind.HEARTBEAT and beat_given:
+        raise ValidationError({"heartbeat": "Only a heartbeat integration has a heartbeat schedule."})
     integration = Integration.objects.create(
         team=team,
         name=name,
@@ -115,30 +131,23 @@ def integration_create(
         ),
         declare_incident_for=_check_severities("declare_incident_for", declare_incident_for or []),
     )
-    if kind == IntegrationKind.HEARTBEAT:
-        Heartbeat.objects.create(
-            integration=integration,
-            period=_check_duration(
-                "heartbeat_period",
-                heartbeat_period if heartbeat_period is not None else timedelta(hours=1),
-                low=MIN_HEARTBEAT,
-                high=MAX_HEARTBEAT_PERIOD,
-                optional=False,
-            ),
-            grace=_check_duration(
-                "heartbeat_grace",
-                heartbeat_grace if heartbeat_grace is not None else timedelta(minutes=5),
-                low=MIN_HEARTBEAT,
-                high=MAX_HEARTBEAT_GRACE,
-                optional=False,
-            ),
-        )
     audit_record(
         actor=actor,
         action="oncall.integration_created",
         obj=integration,
         after=_integration_snapshot(integration),
     )
+    if kind == IntegrationKind.HEARTBEAT:
+        heartbeat_configure(
+            actor=actor,
+            integration=integration,
+            period=heartbeat_period
+            if heartbeat_period is not None or cron_given
+            else DEFAULT_HEARTBEAT_PERIOD,
+            grace=heartbeat_grace if heartbeat_grace is not None else DEFAULT_HEARTBEAT_GRACE,
+            cron=heartbeat_cron,
+            time_zone=heartbeat_time_zone,
+        )
     return integration
 
 
@@ -266,6 +275,14 @@ def _apply_route_fields(
     route.suppress = suppress
 
 
+def _renumber(ordered: list[Route]) -> None:
+    # Dense positions in list order: positions may have gaps after deletes, and two equal ones would not sort.
+    for position, row in enumerate(ordered):
+        if row.position != position:
+            row.position = position
+            row.save(update_fields=["position"])
+
+
 def _locked_integration(integration: Integration) -> Integration:
     return Integration.objects.select_for_update().get(pk=integration.pk)
 
@@ -283,8 +300,10 @@ def route_create(
     severity_map: dict | None = None,
     declare_incident: bool = False,
     suppress: bool = False,
+    position: int | None = None,
 ) -> Route:
-    """Appended after the integration's other rules (first match wins; move it up to make it win sooner)."""
+    """Appended after the integration's other rules (first match wins; move it up to make it win sooner), or
+    put at `position` (0 = tried first), the rules from there on moving down one."""
     require_permission(actor, RESPOND)
     integration = _locked_integration(integration)
     existing = Route.objects.filter(integration=integration)
@@ -302,9 +321,18 @@ def route_create(
         declare_incident=declare_incident,
         suppress=suppress,
     )
-    last = existing.aggregate(top=Max("position"))["top"]
-    route.position = 0 if last is None else last + 1
-    route.save()
+    if position is None:
+        last = existing.aggregate(top=Max("position"))["top"]
+        route.position = 0 if last is None else last + 1
+        route.save()
+    else:
+        if isinstance(position, bool) or not isinstance(position, int) or position < 0:
+            raise ValidationError({"position": "Give a position from 0 (tried first)."})
+        ordered = list(existing.order_by("position", "id"))
+        route.position = min(position, len(ordered))
+        route.save()
+        ordered.insert(route.position, route)
+        _renumber(ordered)
     audit_record(actor=actor, action="oncall.route_created", obj=route, after=_route_snapshot(route))
     return route
 
@@ -367,10 +395,7 @@ def route_move(*, actor, route: Route, direction: str) -> Route:
     if not 0 <= other < len(ordered):
         return ordered[index]
     ordered[index], ordered[other] = ordered[other], ordered[index]
-    for position, row in enumerate(ordered):
-        if row.position != position:
-            row.position = position
-            row.save(update_fields=["position"])
+    _renumber(ordered)
     moved = ordered[other]
     audit_record(
         actor=actor,
@@ -379,3 +404,29 @@ def route_move(*, actor, route: Route, direction: str) -> Route:
         after={"integration": integration.pk, "direction": direction, "position": moved.position},
     )
     return moved
+
+
+@transaction.atomic
+def routes_reorder(*, actor, integration: Integration, route_ids: list[int]) -> list[Route]:
+    """Put an integration's rules in this order (the API sends the whole order); the list names each of them
+    exactly once."""
+    require_permission(actor, RESPOND)
+    integration = _locked_integration(integration)
+    routes = {route.pk: route for route in Route.objects.filter(integration=integration)}
+    if (
+        not isinstance(route_ids, (list, tuple))
+        or len(route_ids) != len(routes)
+        or set(route_ids) != set(routes)
+    ):
+        raise ValidationError({"routes": "Name every routing rule of this integration exactly once."})
+    before = [route.pk for route in sorted(routes.values(), key=lambda r: (r.position, r.pk))]
+    ordered = [routes[route_id] for route_id in route_ids]
+    _renumber(ordered)
+    audit_record(
+        actor=actor,
+        action="oncall.routes_reordered",
+        obj=integration,
+        before={"order": before},
+        after={"order": list(route_ids)},
+    )
+    return ordered

@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
 from oncall import alert_lifecycle as lifecycle
-from oncall import routing
+from oncall import heartbeat_schedule, routing
+from oncall.contacts import RULE_MAX_DELAY_MINUTES
 from oncall.models import (
     AlertGroupStatus,
     ContactKind,
@@ -34,7 +35,7 @@ MAX_ACK_TIMEOUT_MINUTES = 7 * 24 * 60
 MAX_LEVELS = 20
 MAX_TARGETS = 50
 MAX_ROUTES = 200
-MAX_RULE_DELAY = 240
+MAX_RULE_DELAY = RULE_MAX_DELAY_MINUTES
 ADDRESS_MAX = 254
 
 
@@ -51,15 +52,24 @@ def _policy_field(**kwargs):
 # Inputs
 
 
+def _whole_minutes(duration: timedelta) -> int:
+    return int(duration.total_seconds() // 60)
+
+
 class HeartbeatInput(serializers.Serializer):
+    """Bounds are oncall.heartbeat_schedule's (the service checks them again, with the cron and the zone)."""
+
     period_minutes = serializers.IntegerField(
-        min_value=1,
-        max_value=MAX_ACK_TIMEOUT_MINUTES,
+        min_value=_whole_minutes(heartbeat_schedule.PERIOD_MIN),
+        max_value=_whole_minutes(heartbeat_schedule.PERIOD_MAX),
         required=False,
-        help_text="Expected time between pings",
+        help_text="Expected time between pings (default: an hour, unless a cron expression is given)",
     )
     grace_minutes = serializers.IntegerField(
-        min_value=1, max_value=24 * 60, default=5, help_text="How late a ping may be before the alert"
+        min_value=_whole_minutes(heartbeat_schedule.GRACE_MIN),
+        max_value=_whole_minutes(heartbeat_schedule.GRACE_MAX),
+        default=5,
+        help_text="How late a ping may be before the alert",
     )
     cron = LineSerializerField(
         max_length=100, required=False, help_text="Instead of a period: 'm h dom mon dow'"

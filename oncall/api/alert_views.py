@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from oncall import _pending_services as pending
-from oncall import alerting
+from oncall import alerting, contacts, integration_services
 from oncall import alerting_selectors as selectors
+from oncall import escalation_services as policy_services
 from oncall.api import alert_serializers as s
 from opsportal.core.identity_selectors import request_principal
 from opsportal.core.inputs import valid_input
@@ -70,13 +71,13 @@ class IntegrationListView(generics.GenericAPIView):
         data["ack_timeout"] = _minutes(data.pop("ack_timeout_minutes", None))
         heartbeat = data.pop("heartbeat", None)
         if heartbeat is not None:
-            data["heartbeat"] = {
-                "period": _minutes(heartbeat.get("period_minutes")),
-                "grace": _minutes(heartbeat["grace_minutes"]),
-                "cron": heartbeat.get("cron", ""),
-                "time_zone": heartbeat["time_zone"],
-            }
-        integration = pending.integration_create(actor=request.user, **data)
+            data.update(
+                heartbeat_period=_minutes(heartbeat.get("period_minutes")),
+                heartbeat_grace=_minutes(heartbeat["grace_minutes"]),
+                heartbeat_cron=heartbeat.get("cron", ""),
+                heartbeat_time_zone=heartbeat["time_zone"],
+            )
+        integration = integration_services.integration_create(actor=request.user, **data)
         return _integration_answer(integration, show_key=True, code=status.HTTP_201_CREATED)
 
 
@@ -100,7 +101,18 @@ class IntegrationDetailView(APIView):
         data = dict(valid_input(s.IntegrationUpdateInput, request.data, partial=True))
         if "ack_timeout_minutes" in data:
             data["ack_timeout"] = _minutes(data.pop("ack_timeout_minutes"))
-        integration = pending.integration_update(actor=request.user, integration=integration, **data)
+        # A PATCH: what was not sent stays as it is.
+        current = {
+            "name": integration.name,
+            "enabled": integration.enabled,
+            "escalation_policy": integration.escalation_policy,
+            "urgency": integration.urgency,
+            "ack_timeout": integration.ack_timeout,
+            "declare_incident_for": integration.declare_incident_for,
+        }
+        integration = integration_services.integration_update(
+            actor=request.user, integration=integration, **{**current, **data}
+        )
         return _integration_answer(integration, show_key=_shows_keys(request))
 
 
@@ -126,8 +138,8 @@ class RouteListView(generics.GenericAPIView):
     )
     def post(self, request, integration_id: int):
         integration = selectors.integration_or_404(integration_id)
-        data = valid_input(s.RouteCreateInput, request.data)
-        route = pending.route_create(actor=request.user, integration=integration, **data)
+        data = {"conditions": [], **valid_input(s.RouteCreateInput, request.data)}
+        route = integration_services.route_create(actor=request.user, integration=integration, **data)
         fresh = selectors.route_of_integration_or_404(integration.pk, route.pk)
         return Response(s.RouteOutput(fresh).data, status=status.HTTP_201_CREATED)
 
@@ -144,7 +156,9 @@ class RouteOrderView(APIView):
     def post(self, request, integration_id: int):
         integration = selectors.integration_or_404(integration_id)
         data = valid_input(s.RouteOrderInput, request.data)
-        pending.routes_reorder(actor=request.user, integration=integration, route_ids=data["routes"])
+        integration_services.routes_reorder(
+            actor=request.user, integration=integration, route_ids=data["routes"]
+        )
         return Response(s.RouteOutput(selectors.routes_of(integration), many=True).data)
 
 
@@ -160,13 +174,23 @@ class RouteDetailView(APIView):
     def patch(self, request, integration_id: int, route_id: int):
         route = selectors.route_of_integration_or_404(integration_id, route_id)
         data = valid_input(s.RouteUpdateInput, request.data, partial=True)
-        pending.route_update(actor=request.user, route=route, **data)
+        current = {
+            "name": route.name,
+            "conditions": route.conditions,
+            "team": route.team,
+            "escalation_policy": route.escalation_policy,
+            "urgency": route.urgency,
+            "severity_map": route.severity_map,
+            "declare_incident": route.declare_incident,
+            "suppress": route.suppress,
+        }
+        integration_services.route_update(actor=request.user, route=route, **{**current, **data})
         return Response(s.RouteOutput(selectors.route_of_integration_or_404(integration_id, route_id)).data)
 
     @extend_schema(tags=TAG, summary="Delete a routing rule", responses={204: DELETED, **WRITE_ERRORS})
     def delete(self, request, integration_id: int, route_id: int):
         route = selectors.route_of_integration_or_404(integration_id, route_id)
-        pending.route_delete(actor=request.user, route=route)
+        integration_services.route_delete(actor=request.user, route=route)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -200,8 +224,15 @@ class PolicyListView(generics.GenericAPIView):
     )
     def post(self, request):
         data = dict(valid_input(s.PolicyCreateInput, request.data))
-        data["levels"] = _levels(data.pop("levels", None)) or []
-        policy = pending.policy_create(actor=request.user, **data)
+        levels = _levels(data.pop("levels", None)) or []
+        repeat_from = data.pop("repeat_from")
+        # A policy arrives whole: created with its levels, or not at all.
+        with transaction.atomic():
+            policy = policy_services.policy_create(actor=request.user, **data)
+            if levels or repeat_from != 1:
+                policy_services.policy_set_levels(
+                    actor=request.user, policy=policy, levels=levels, repeat_from=repeat_from
+                )
         return Response(
             s.PolicyOutput(selectors.policy_or_404(policy.pk)).data, status=status.HTTP_201_CREATED
         )
@@ -225,7 +256,23 @@ class PolicyDetailView(APIView):
         policy = selectors.policy_or_404(policy_id)
         data = dict(valid_input(s.PolicyUpdateInput, request.data, partial=True))
         levels = _levels(data.pop("levels", None))
-        pending.policy_update(actor=request.user, policy=policy, levels=levels, **data)
+        with transaction.atomic():
+            if levels is not None:
+                # First the levels, so that a repeat_from sent with them is read against the new ones.
+                policy = policy_services.policy_set_levels(
+                    actor=request.user,
+                    policy=policy,
+                    levels=levels,
+                    repeat_from=data.pop("repeat_from", None),
+                )
+            if data:
+                current = {
+                    "name": policy.name,
+                    "description": policy.description,
+                    "repeat": policy.repeat,
+                    "repeat_from": policy.repeat_from,
+                }
+                policy_services.policy_update(actor=request.user, policy=policy, **{**current, **data})
         return Response(s.PolicyOutput(selectors.policy_or_404(policy_id)).data)
 
     @extend_schema(
@@ -234,7 +281,7 @@ class PolicyDetailView(APIView):
         responses={204: DELETED, **WRITE_ERRORS},
     )
     def delete(self, request, policy_id: int):
-        pending.policy_delete(actor=request.user, policy=selectors.policy_or_404(policy_id))
+        policy_services.policy_delete(actor=request.user, policy=selectors.policy_or_404(policy_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -336,7 +383,10 @@ class ContactMethodListView(generics.GenericAPIView):
     )
     def post(self, request):
         data = valid_input(s.ContactMethodCreateInput, request.data)
-        method = pending.contact_method_create(actor=request.user, **data)
+        method = contacts.contact_method_add(actor=request.user, user=request.user, **data)
+        if not method.is_verified:
+            # As the portal does: the code goes out at once (the add is committed whatever happens here).
+            contacts.contact_method_send_code(actor=request.user, method=method)
         return Response(s.ContactMethodOutput(method).data, status=status.HTTP_201_CREATED)
 
 
@@ -350,7 +400,7 @@ class ContactMethodDetailView(APIView):
     )
     def delete(self, request, contact_method_id: int):
         method = selectors.contact_method_of_or_404(request.user, contact_method_id)
-        pending.contact_method_delete(actor=request.user, contact_method=method)
+        contacts.contact_method_remove(actor=request.user, method=method)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -366,7 +416,7 @@ class ContactMethodVerifyView(APIView):
     def post(self, request, contact_method_id: int):
         method = selectors.contact_method_of_or_404(request.user, contact_method_id)
         data = valid_input(s.VerifyInput, request.data)
-        method = pending.contact_method_verify(actor=request.user, contact_method=method, code=data["code"])
+        method = contacts.contact_method_verify(actor=request.user, method=method, code=data["code"])
         return Response(s.ContactMethodOutput(method).data)
 
 
@@ -396,7 +446,7 @@ class NotificationRuleListView(generics.GenericAPIView):
             raise serializers.ValidationError(
                 {"contact_method": ["You have no contact method with this id."]}
             )
-        rule = pending.notification_rule_create(actor=request.user, contact_method=method, **data)
+        rule = contacts.notification_rule_add(actor=request.user, user=request.user, method=method, **data)
         return Response(s.NotificationRuleOutput(rule).data, status=status.HTTP_201_CREATED)
 
 
@@ -406,5 +456,5 @@ class NotificationRuleDetailView(APIView):
     @extend_schema(tags=TAG, summary="Remove one of your rules", responses={204: DELETED, **WRITE_ERRORS})
     def delete(self, request, rule_id: int):
         rule = selectors.notification_rule_of_or_404(request.user, rule_id)
-        pending.notification_rule_delete(actor=request.user, rule=rule)
+        contacts.notification_rule_remove(actor=request.user, rule=rule)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from oncall import alert_selectors as selectors
-from oncall import alerting
+from oncall import alerting, paging
 from oncall import selectors as oncall_selectors
 from oncall.models import AlertGroup, Escalation
 from opsportal.core.exceptions import Conflict
@@ -128,7 +128,7 @@ def _group_context(request, group: AlertGroup, **extra) -> dict:
         "details": _pairs(group.details),
         "labels": _pairs(group.labels),
         "log": selectors.alert_group_log(group),
-        "pages": selectors.alert_group_pages(group),
+        "pages": paging.pages_of(group),
         "escalation": escalation,
         "next_step": _next_step(escalation),
         "events": selectors.alert_group_events(group),

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from django import forms
 
-from oncall import alert_lifecycle, routing
+from oncall import alert_lifecycle, heartbeat_schedule, routing
 from oncall.alert_selectors import policies_for_choice, policies_of_team
 from oncall.models import Integration, IntegrationKind, Route, Team
 from opsportal.core.fields import BodyFormField, LineFormField
@@ -29,6 +29,10 @@ class PolicyChoiceField(forms.ModelChoiceField):
 
 def _minutes(value: int | None) -> timedelta | None:
     return timedelta(minutes=value) if value else None
+
+
+def _whole_minutes(duration: timedelta) -> int:
+    return int(duration.total_seconds() // 60)
 
 
 class IntegrationForm(PanelForm):
@@ -56,11 +60,18 @@ class IntegrationForm(PanelForm):
         widget=forms.CheckboxSelectMultiple,
         label="Declare an incident for",
     )
+    # Bounds are oncall.heartbeat_schedule's, which heartbeats.heartbeat_configure checks.
     heartbeat_period_minutes = forms.IntegerField(
-        min_value=1, max_value=366 * 24 * 60, required=False, label="Heartbeat: expect a ping every (minutes)"
+        min_value=_whole_minutes(heartbeat_schedule.PERIOD_MIN),
+        max_value=_whole_minutes(heartbeat_schedule.PERIOD_MAX),
+        required=False,
+        label="Heartbeat: expect a ping every (minutes)",
     )
     heartbeat_grace_minutes = forms.IntegerField(
-        min_value=1, max_value=7 * 24 * 60, required=False, label="Heartbeat: grace (minutes)"
+        min_value=_whole_minutes(heartbeat_schedule.GRACE_MIN),
+        max_value=_whole_minutes(heartbeat_schedule.GRACE_MAX),
+        required=False,
+        label="Heartbeat: grace (minutes)",
     )
 
     def service_kwargs(self) -> dict:

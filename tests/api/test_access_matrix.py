@@ -18,8 +18,8 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from oncall import _pending_services as alert_services
-from oncall import alerting
+from oncall import alerting, contacts, integration_services
+from oncall import escalation_services as policy_services
 from oncall.events import InboundEvent
 from oncall.models import Team
 from opsportal.changes.services import maintenance_schedule
@@ -148,20 +148,20 @@ def _alerting_world(admin) -> dict:
     """An integration with a route and a policy, a triggered alert group, and the admin's own contact method and
     rule (so for everyone else they do not exist)."""
     team = Team.objects.create(name="Payments", slug="payments")
-    policy = alert_services.policy_create(
-        actor=SYSTEM,
-        team=team,
-        name=f"{SECRET}-policy",
-        levels=[{"targets": [{"kind": "user", "user": admin}]}],
+    policy = policy_services.policy_create(actor=SYSTEM, team=team, name=f"{SECRET}-policy")
+    policy_services.policy_set_levels(
+        actor=SYSTEM, policy=policy, levels=[{"targets": [{"kind": "team", "team": team}]}]
     )
-    integration = alert_services.integration_create(
+    integration = integration_services.integration_create(
         actor=SYSTEM, team=team, name=f"{SECRET}-integration", kind="pagerduty", escalation_policy=policy
     )
-    route = alert_services.route_create(actor=SYSTEM, integration=integration, name="Critical", team=team)
+    route = integration_services.route_create(
+        actor=SYSTEM, integration=integration, name="Critical", conditions=[], team=team
+    )
     event = InboundEvent(action="trigger", dedup_key="disk", summary=f"{SECRET}-alert summary")
     (stored,) = alerting.alert_events_ingest(integration=integration, events=[event])
-    method = alert_services.contact_method_create(actor=admin, kind="push")
-    rule = alert_services.notification_rule_create(actor=admin, contact_method=method)
+    method = contacts.contact_method_add(actor=admin, user=admin, kind="push")
+    rule = contacts.notification_rule_add(actor=admin, user=admin, method=method, delay_minutes=0)
     return {
         "integration_id": integration.pk,
         "route_id": route.pk,

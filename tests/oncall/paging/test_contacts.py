@@ -150,3 +150,17 @@ def test_notification_rule_add_and_remove(rob, ana):
     contacts.notification_rule_remove(actor=rob, rule=rule)
     assert not NotificationRule.objects.exists()
     assert ContactMethod.objects.filter(kind=ContactKind.PUSH).count() == 2
+
+
+def test_only_system_work_adds_a_method_already_verified(rob, alice):
+    from opsportal.core.services import SYSTEM
+
+    for actor in (rob, alice):  # the owner, an admin: both prove the address with its code
+        with pytest.raises(PermissionDenied):
+            contacts.contact_method_add(
+                actor=actor, user=rob, kind="email", address="rob@ops.example.com", verified=True
+            )
+    method = contacts.contact_method_add(
+        actor=SYSTEM, user=rob, kind="email", address="rob@ops.example.com", verified=True
+    )
+    assert method.is_verified
