@@ -22,7 +22,8 @@ trap 'kill $(jobs -p) 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WO
 export DEBUG=0 SECRET_KEY=bench-$RANDOM$RANDOM ALLOWED_HOSTS=127.0.0.1 SECURE_SSL_REDIRECT=0 LOG_LEVEL=WARNING \
        OPSPORTAL_VAR_DIR="$WORK" DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" \
        REDIS_URL="redis://127.0.0.1:6379/$REDIS_DB" OPSPORTAL_MODE=production PUBLIC_URL=http://127.0.0.1:$PORT \
-       NOTIFICATIONS_CONSOLE=1 INGEST_RATE_PER_MINUTE=0
+       NOTIFICATIONS_CONSOLE=1 INGEST_RATE_PER_MINUTE=0 \
+       PAGE_RATE_PUSH_PER_MINUTE=0 PAGE_RATE_PUSH_PER_HOUR=0 PAGE_RATE_EMAIL_PER_MINUTE=0 PAGE_RATE_EMAIL_PER_HOUR=0
 psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null
 redis-cli -n "$REDIS_DB" flushdb >/dev/null
 $BIN/python manage.py migrate -v0

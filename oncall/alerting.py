@@ -27,7 +27,6 @@ from oncall.models import (
 from oncall.routing import fields_of_event, route_for
 from opsportal.changes.lifecycle import ACTIVE as MAINTENANCE_ACTIVE
 from opsportal.changes.models import MaintenanceWindow
-from opsportal.core.background import run_on_commit
 from opsportal.core.exceptions import Conflict
 from opsportal.core.roles import RESPOND
 from opsportal.core.services import SYSTEM, audit_record, require_permission, user_or_none
@@ -58,7 +57,7 @@ def alert_events_ingest(
         Q(last_event_at__isnull=True) | Q(last_event_at__lt=now - timedelta(seconds=1))
     ).update(last_event_at=now)
     if any(event.outcome == "new group" for event in stored):
-        run_on_commit(tasks.escalations_tick)
+        tasks.escalations_tick_soon()
     return stored
 
 
@@ -491,7 +490,7 @@ def alert_group_escalate(
         )
         audit_record(actor=actor, action="alert.escalated", obj=group, after={"via": via})
 
-        run_on_commit(tasks.escalations_tick)
+        tasks.escalations_tick_soon()
     return group
 
 

@@ -1,8 +1,10 @@
 """On-call background work: handoff reminders, the heartbeat sweep. Thin wrappers over services; safe to run twice."""
 
 from celery import shared_task
+from django.core.cache import cache
 
 from oncall import reminders
+from opsportal.core.background import run_in_background
 
 
 @shared_task(name="oncall.tasks.send_handoff_reminders")
@@ -10,11 +12,29 @@ def send_handoff_reminders() -> int:
     return reminders.handoff_reminders_send()
 
 
+# Set while a tick is queued and not yet started: a storm of new alerts queues one tick, not one each.
+TICK_QUEUED = "oncall:escalation-tick-queued"
+TICK_QUEUED_TTL = 10  # seconds; a lost task only delays paging until the periodic tick (every 2 s)
+
+
 @shared_task(name="oncall.tasks.escalations_tick")
 def escalations_tick() -> int:
     from oncall import engine
 
+    cache.delete(TICK_QUEUED)  # first: anything committed from now on asks for (and gets) another tick
     return engine.escalations_run_due()
+
+
+def escalations_tick_soon() -> None:
+    """Start a tick once the caller's transaction commits, unless one is already queued and not yet started
+    (that one will see this commit's escalations, since it claims only after it starts)."""
+    from django.db import transaction
+
+    def request() -> None:
+        if cache.add(TICK_QUEUED, 1, timeout=TICK_QUEUED_TTL):
+            run_in_background(escalations_tick)
+
+    transaction.on_commit(request)
 
 
 @shared_task(name="oncall.tasks.heartbeats_sweep")

@@ -296,3 +296,23 @@ def test_engine_one_broken_escalation_never_holds_up_the_others(integration, tri
     assert paged == {"good-1", "good-2"}
     broken = Escalation.objects.get(group__dedup_key="broken")
     assert broken.status == "active" and broken.next_step_at > T0  # set aside, tried again later
+
+
+def test_new_alerts_queue_one_tick_while_one_waits_to_start(
+    integration, trigger, django_capture_on_commit_callbacks
+):
+    """A storm of new alerts asks for a tick on commit, but never queues a second one while the first has not
+    started: that one claims only after it starts, so it sees them all."""
+    from django.core.cache import cache
+
+    from oncall.tasks import TICK_QUEUED
+
+    cache.set(TICK_QUEUED, 1)  # a tick is queued, not started yet
+    with django_capture_on_commit_callbacks(execute=True):
+        alert_events_ingest(integration=integration, events=[trigger("a")])
+    assert not Page.objects.exists()  # nothing started a second tick
+    cache.delete(TICK_QUEUED)  # the queued tick starts …
+    with django_capture_on_commit_callbacks(execute=True):
+        alert_events_ingest(integration=integration, events=[trigger("b")])
+    # … and the next commit starts one (inline here, with no worker running), which pages both alerts.
+    assert set(Page.objects.values_list("group__dedup_key", flat=True)) == {"a", "b"}
