@@ -73,7 +73,10 @@ LUA
 fi
 
 if [[ " $PARTS " == *" b "* ]]; then
-    $BIN/celery -A opsportal worker --pool prefork --concurrency 2 --loglevel WARNING --without-gossip \
+    # As the README runs production: a worker on the paging queue, and the general worker on both.
+    $BIN/celery -A opsportal worker -Q paging --pool prefork --concurrency 1 --loglevel WARNING --without-gossip \
+        --without-mingle --without-heartbeat -n "paging@%h" >"$WORK/celery-paging.log" 2>&1 &
+    $BIN/celery -A opsportal worker -Q celery,paging --pool prefork --concurrency 2 --loglevel WARNING --without-gossip \
         --without-mingle --without-heartbeat -n "alerting@%h" >"$WORK/celery.log" 2>&1 &
     $BIN/celery -A opsportal beat --loglevel WARNING -s "$WORK/beat-schedule" >"$WORK/beat.log" 2>&1 &
     sleep 5

@@ -48,7 +48,7 @@ for port in $SMTP_STATS_PORT $WEBHOOK_PORT $SMS_PORT; do
     for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/_stats" >/dev/null && break; sleep 0.1; done
 done
 
-$BIN/celery -A opsportal worker --pool "$POOL" --concurrency "$CONCURRENCY" --loglevel WARNING \
+$BIN/celery -A opsportal worker -Q celery,paging --pool "$POOL" --concurrency "$CONCURRENCY" --loglevel WARNING \
     --without-gossip --without-mingle --without-heartbeat -n "fanout@%h" >"$WORK/celery.log" 2>&1 &
 CELERY_PID=$!
 for _ in $(seq 1 100); do grep -q "ready" "$WORK/celery.log" 2>/dev/null && break; \

@@ -3,7 +3,9 @@ and what people do to an alert group (acknowledge, resolve, snooze, escalate, de
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -50,12 +52,17 @@ def alert_events_ingest(
     """Store each event and apply it to its group, one short transaction per event, so a storm of one key
     never holds a lock for long. Paging is left to the tick (started on commit): ingestion never waits on it."""
     now = now or timezone.now()
-    routes = list(Route.objects.filter(integration=integration).select_related("team"))
-    stored = [_ingest_one(integration, event, now, routes) for event in events]
+    @functools.cache
+    def routes_of_integration() -> list[Route]:  # read once, and only when an event opens a new group
+        return list(Route.objects.filter(integration=integration).select_related("team"))
+
+    stored = [_ingest_one(integration, event, now, routes_of_integration) for event in events]
     # At most one write a second: a storm on one integration must not queue on this row.
-    Integration.objects.filter(pk=integration.pk).filter(
-        Q(last_event_at__isnull=True) | Q(last_event_at__lt=now - timedelta(seconds=1))
-    ).update(last_event_at=now)
+    seen = integration.last_event_at
+    if seen is None or seen < now - timedelta(seconds=1):
+        Integration.objects.filter(pk=integration.pk).filter(
+            Q(last_event_at__isnull=True) | Q(last_event_at__lt=now - timedelta(seconds=1))
+        ).update(last_event_at=now)
     if any(event.outcome == "new group" for event in stored):
         tasks.escalations_tick_soon()
     return stored
@@ -78,7 +85,7 @@ def _open_group(integration: Integration, dedup_key: str) -> AlertGroup | None:
 
 
 def _ingest_one(
-    integration: Integration, event: InboundEvent, now: datetime, routes: list[Route]
+    integration: Integration, event: InboundEvent, now: datetime, routes: Callable[[], list[Route]]
 ) -> AlertEvent:
     """Apply the event to its group, then store it with what happened, in one transaction."""
     with transaction.atomic():
@@ -121,10 +128,10 @@ def _ingest_one(
 
 
 def _group_create(
-    integration: Integration, event: InboundEvent, now: datetime, routes: list[Route]
+    integration: Integration, event: InboundEvent, now: datetime, routes: Callable[[], list[Route]]
 ) -> tuple[AlertGroup, bool]:
     """A new open group, or the one a racing trigger with the same key has just committed."""
-    route = route_for(routes, fields_of_event(event))
+    route = route_for(routes(), fields_of_event(event))
     severity_map = {**lifecycle.DEFAULT_SEVERITY_MAP, **((route.severity_map if route else None) or {})}
     incident_severity = severity_map.get(event.severity, "P2")
     if incident_severity not in Severity.values:
@@ -193,7 +200,7 @@ def _group_create(
     AlertLogEntry.objects.bulk_create(lines)
     if group.suppressed:
         return group, True
-    _escalation_start(group, now)
+    _escalation_start(group, now, new=True)
     declare = (route is not None and route.declare_incident) or (
         incident_severity in (integration.declare_incident_for or [])
     )
@@ -271,7 +278,7 @@ def _first_step_at(group: AlertGroup, now: datetime) -> datetime:
     )
 
 
-def _escalation_start(group: AlertGroup, now: datetime) -> None:
+def _escalation_start(group: AlertGroup, now: datetime, *, new: bool = False) -> None:
     if group.escalation_policy_id is None:
         _log(
             group,
@@ -294,7 +301,7 @@ def _escalation_start(group: AlertGroup, now: datetime) -> None:
         "next_step_at": first,
         "started_at": now,
     }
-    if not Escalation.objects.filter(group=group).update(**state):
+    if new or not Escalation.objects.filter(group=group).update(**state):
         Escalation.objects.create(group=group, **state)
     if first > now:
         _log(

@@ -304,6 +304,12 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
+# Paging has its own queue, so an escalation step never waits behind a fan-out's deliveries: run a worker on
+# it (`-Q paging`); the general worker takes it too (`-Q celery,paging`), so nothing is stranded without one.
+CELERY_TASK_ROUTES = {
+    "oncall.tasks.escalations_tick": {"queue": "paging"},
+    "oncall.tasks.heartbeats_sweep": {"queue": "paging"},
+}
 # Periodic timers, shared by Celery beat (production) and the embedded scheduler: name -> (task, seconds).
 PERIODIC_TASKS = {
     "run-due-jobs": ("opsportal.core.tasks.jobs_run_due", 1.0),

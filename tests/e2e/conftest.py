@@ -198,6 +198,8 @@ def live_server_url(django_db_setup, django_db_blocker, tmp_path_factory):
                         "-A",
                         "opsportal",
                         "worker",
+                        "-Q",
+                        "celery,paging",
                         "-B",
                         "--schedule",
                         str(log_dir / "celerybeat-schedule"),
