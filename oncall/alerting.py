@@ -52,6 +52,7 @@ def alert_events_ingest(
     """Store each event and apply it to its group, one short transaction per event, so a storm of one key
     never holds a lock for long. Paging is left to the tick (started on commit): ingestion never waits on it."""
     now = now or timezone.now()
+
     @functools.cache
     def routes_of_integration() -> list[Route]:  # read once, and only when an event opens a new group
         return list(Route.objects.filter(integration=integration).select_related("team"))
