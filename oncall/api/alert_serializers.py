@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from oncall import alert_lifecycle as lifecycle
@@ -306,7 +307,11 @@ class ContactMethodCreateInput(serializers.Serializer):
 
 
 class VerifyInput(serializers.Serializer):
-    code = serializers.RegexField(r"^\s*[0-9]{6}\s*$", max_length=20, help_text="The six digits sent")
+    code = LineSerializerField(
+        max_length=20,
+        validators=[RegexValidator(r"^\s*[0-9]{6}\s*$", "Give the six digits sent to you.")],
+        help_text="The six digits sent",
+    )
 
 
 class NotificationRuleCreateInput(serializers.Serializer):

@@ -100,7 +100,7 @@ def test_phone_oncall_board_reflows_into_stacked_rows(browser, live_server_url, 
         _assert_fits_the_phone(page)
         assert _header_height(page) <= MAX_HEADER_PX
         rows = page.locator("tr[data-schedule]")
-        expect(rows).to_have_count(3)
+        expect(rows).to_have_count(6)  # the demo: three follow-the-sun schedules and three regional ones
         first = rows.first
         # A stacked row: its cells sit one under another, each named by its column.
         cells = first.locator("td")
