@@ -420,31 +420,29 @@ def _require_open(group: AlertGroup) -> None:
         raise Conflict(f"Alert #{group.pk} is already resolved.")
 
 
-def alert_group_acknowledge(
-    *, actor, group: AlertGroup, via: str = "portal", now: datetime | None = None
-) -> AlertGroup:
-    """Stop paging about the group. Acknowledging again restarts the ack timeout."""
+def _person_acts(actor, group: AlertGroup, via: str, now: datetime | None, apply, action: str, after=None):
+    """What every person's action shares: their current role, the group locked and still open, the audit."""
     require_permission(actor, RESPOND)
     now = now or timezone.now()
     with transaction.atomic():
         group = _locked(group)
         _require_open(group)
-        _acknowledge(group, actor, via, now)
-        audit_record(actor=actor, action="alert.acknowledged", obj=group, after={"via": via})
+        apply(group, actor, via, now)
+        audit_record(actor=actor, action=action, obj=group, after={"via": via, **(after or {})})
     return group
+
+
+def alert_group_acknowledge(
+    *, actor, group: AlertGroup, via: str = "portal", now: datetime | None = None
+) -> AlertGroup:
+    """Stop paging about the group. Acknowledging again restarts the ack timeout."""
+    return _person_acts(actor, group, via, now, _acknowledge, "alert.acknowledged")
 
 
 def alert_group_resolve(
     *, actor, group: AlertGroup, via: str = "portal", now: datetime | None = None
 ) -> AlertGroup:
-    require_permission(actor, RESPOND)
-    now = now or timezone.now()
-    with transaction.atomic():
-        group = _locked(group)
-        _require_open(group)
-        _resolve(group, actor, via, now)
-        audit_record(actor=actor, action="alert.resolved", obj=group, after={"via": via})
-    return group
+    return _person_acts(actor, group, via, now, _resolve, "alert.resolved")
 
 
 def alert_group_snooze(
@@ -459,12 +457,15 @@ def alert_group_snooze(
         raise ValidationError({"until": "Snooze until a time in the future."})
     if until - now > SNOOZE_MAX:
         raise ValidationError({"until": f"Snooze for at most {SNOOZE_MAX.days} days."})
-    with transaction.atomic():
-        group = _locked(group)
-        _require_open(group)
-        _acknowledge(group, actor, via, now, until=until)
-        audit_record(actor=actor, action="alert.snoozed", obj=group, after={"until": until.isoformat()})
-    return group
+    return _person_acts(
+        actor,
+        group,
+        via,
+        now,
+        lambda group, actor, via, now: _acknowledge(group, actor, via, now, until=until),
+        "alert.snoozed",
+        after={"until": until.isoformat()},
+    )
 
 
 def alert_group_escalate(

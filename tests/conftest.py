@@ -4,13 +4,15 @@ charlie the outsider), API tokens, and the tier switch."""
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
+from oncall import services as oncall_services
+from oncall.models import Region, Team, TeamMembership
 from opsportal.core.identity_services import api_token_create
 from opsportal.core.models import StaffProfile
 from opsportal.core.roles import Role
@@ -154,3 +156,40 @@ def api():
             )
 
     return ApiClient()
+
+
+# --- the on-call world: Payments across NA (rob, Toronto) and EU (ana, Dublin), one daily Toronto layer ---
+
+
+@pytest.fixture
+def ana(make_staff):
+    return make_staff("ana", Role.RESPONDER, time_zone="Europe/Dublin")
+
+
+@pytest.fixture
+def team(rob, ana):
+    na = Region.objects.create(code="NA", name="North America", time_zone="America/Toronto", position=0)
+    eu = Region.objects.create(code="EU", name="Europe", time_zone="Europe/Dublin", position=1)
+    payments = Team.objects.create(name="Payments", slug="payments")
+    TeamMembership.objects.create(team=payments, user=rob, region=na)
+    TeamMembership.objects.create(team=payments, user=ana, region=eu)
+    return payments
+
+
+@pytest.fixture
+def schedule(team, rob, ana):
+    made = oncall_services.schedule_create(
+        actor=SYSTEM, name="Payments primary", slug="payments-primary", team=team
+    )
+    oncall_services.layer_create(
+        actor=SYSTEM,
+        schedule=made,
+        name="Toronto",
+        participants=[rob, ana],
+        turn_count=1,
+        turn_unit="days",
+        handoff_time=time(9),
+        start=date(2026, 10, 1),
+        time_zone="America/Toronto",
+    )
+    return made

@@ -26,7 +26,12 @@ from oncall.models import (
 )
 from oncall.models.escalation import MAX_LEVEL_DELAY_MINUTES, MAX_REPEATS
 from opsportal.core.bounds import MAX_ID, MAX_POSITION
-from opsportal.core.serializer_fields import BodySerializerField, InstantInRangeField, LineSerializerField
+from opsportal.core.serializer_fields import (
+    BodySerializerField,
+    InstantInRangeField,
+    LineSerializerField,
+    SlugReferenceField,
+)
 from opsportal.core.text import DESCRIPTION_MAX, NAME_MAX
 from opsportal.core.time_zones import validate_time_zone
 from opsportal.incidents.models import Severity
@@ -41,7 +46,7 @@ ADDRESS_MAX = 254
 
 
 def _team_field(**kwargs):
-    return serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all(), **kwargs)
+    return SlugReferenceField(slug_field="slug", queryset=Team.objects.all(), **kwargs)
 
 
 def _policy_field(**kwargs):
@@ -216,10 +221,10 @@ class TimeConditionInput(serializers.Serializer):
 
 class TargetInput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=TargetKind.choices)
-    user = serializers.SlugRelatedField(
+    user = SlugReferenceField(
         slug_field="username", queryset=get_user_model().objects.all(), required=False, help_text="For user"
     )
-    schedule = serializers.SlugRelatedField(
+    schedule = SlugReferenceField(
         slug_field="slug",
         queryset=Schedule.objects.all(),
         required=False,

@@ -11,7 +11,12 @@ from rest_framework import serializers
 from oncall.models import Team, TurnUnit
 from oncall.rotation import MAX_TURN_HOURS
 from opsportal.core.bounds import MAX_POSITION
-from opsportal.core.serializer_fields import DateInRangeField, InstantInRangeField, LineSerializerField
+from opsportal.core.serializer_fields import (
+    DateInRangeField,
+    InstantInRangeField,
+    LineSerializerField,
+    SlugReferenceField,
+)
 from opsportal.core.text import NAME_MAX, TITLE_MAX
 from opsportal.core.time_zones import validate_time_zone
 
@@ -39,9 +44,7 @@ class InstantField(InstantInRangeField):
 
 
 def _username_field(**kwargs):
-    return serializers.SlugRelatedField(
-        slug_field="username", queryset=get_user_model().objects.all(), **kwargs
-    )
+    return SlugReferenceField(slug_field="username", queryset=get_user_model().objects.all(), **kwargs)
 
 
 # Inputs
@@ -71,7 +74,7 @@ class RangeInput(serializers.Serializer):
 class ScheduleCreateInput(serializers.Serializer):
     name = LineSerializerField(max_length=NAME_MAX)
     slug = serializers.SlugField(max_length=100)
-    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    team = SlugReferenceField(slug_field="slug", queryset=Team.objects.all())
     time_zone = LineSerializerField(max_length=64, default="UTC", validators=[validate_time_zone])
 
 

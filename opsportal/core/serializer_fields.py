@@ -3,6 +3,7 @@ takes text, a date or an instant."""
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from opsportal.core.fields import validate_date_in_range, validate_instant_in_range
@@ -51,3 +52,24 @@ class InstantInRangeField(serializers.DateTimeField):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.validators.append(validate_instant_in_range)
+
+
+class SlugReferenceField(serializers.SlugRelatedField):
+    """A reference by name (a username, a slug): checked as one bounded line before it is looked up, so hostile
+    text (a NUL byte, which PostgreSQL refuses with an error) never reaches the database."""
+
+    def __init__(self, *, max_length: int = 150, **kwargs):
+        self.max_length = max_length
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            if len(data) > self.max_length:
+                raise serializers.ValidationError(
+                    f"Ensure this field has no more than {self.max_length} characters."
+                )
+            try:
+                validate_line(data)
+            except DjangoValidationError as exc:
+                raise serializers.ValidationError(exc.messages) from None
+        return super().to_internal_value(data)

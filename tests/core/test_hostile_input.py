@@ -23,7 +23,7 @@ from opsportal.core.fields import (
     validate_date_in_range,
     validate_instant_in_range,
 )
-from opsportal.core.serializer_fields import BodySerializerField, LineSerializerField
+from opsportal.core.serializer_fields import BodySerializerField, LineSerializerField, SlugReferenceField
 from opsportal.core.text import one_line, validate_body, validate_line, xml_safe
 
 PROJECT_PACKAGES = ("opsportal", "oncall", "statuspage")
@@ -146,6 +146,12 @@ def test_serializer_input_field_is_bounded(name, field):
         assert validate_date_in_range in field.validators, f"{name}: use DateInRangeField"
     if isinstance(field, serializers.ListField):
         assert field.max_length, f"{name}: a list input needs max_length"
+    if isinstance(field, serializers.ManyRelatedField):
+        field = field.child_relation
+    if isinstance(field, serializers.SlugRelatedField):
+        assert isinstance(field, SlugReferenceField), (
+            f"{name}: use SlugReferenceField (checked before lookup)"
+        )
     if isinstance(field, serializers.CharField):
         assert field.max_length, f"{name} has no max_length"
         assert isinstance(field, LineSerializerField | BodySerializerField | serializers.SlugField), (
@@ -216,3 +222,13 @@ def test_validate_line_accepts_unicode_text():
 def test_xml_safe_and_one_line_repair_stored_text():
     assert xml_safe("a\x0bb\tc\nd\ufffe") == "ab\tc\nd"
     assert one_line("Checkout\r\nBcc: x@example.com\x0b down") == "Checkout Bcc: x@example.com down"
+
+
+@pytest.mark.django_db
+def test_slug_reference_refuses_control_characters_and_length_before_any_lookup(django_assert_num_queries):
+    from django.contrib.auth import get_user_model
+
+    field = SlugReferenceField(slug_field="username", queryset=get_user_model().objects.all())
+    for hostile in ("rob\x00", "a\x1bb", "x" * 151):
+        with django_assert_num_queries(0), pytest.raises(serializers.ValidationError):
+            field.run_validation(hostile)

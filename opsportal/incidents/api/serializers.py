@@ -17,6 +17,7 @@ from opsportal.core.serializer_fields import (
     DateInRangeField,
     InstantInRangeField,
     LineSerializerField,
+    SlugReferenceField,
 )
 from opsportal.core.text import BODY_MAX, DOCUMENT_MAX, LINE_MAX, NOTE_MAX, TITLE_MAX
 from opsportal.incidents.lifecycle import PUBLIC_STATUSES, IncidentStatus, public_status
@@ -29,10 +30,8 @@ STATUS_CHOICES = [s.value for s in IncidentStatus]
 PUBLIC_UPDATE_STATUSES = list(PUBLIC_STATUSES[:4])
 
 
-def _username_field(**kwargs) -> serializers.SlugRelatedField:
-    return serializers.SlugRelatedField(
-        slug_field="username", queryset=get_user_model().objects.all(), **kwargs
-    )
+def _username_field(**kwargs) -> SlugReferenceField:
+    return SlugReferenceField(slug_field="username", queryset=get_user_model().objects.all(), **kwargs)
 
 
 # Inputs
