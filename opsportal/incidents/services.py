@@ -458,6 +458,7 @@ def incident_record_alert_activity(
     )
 
 
+@transaction.atomic
 def incident_add_note(*, actor, incident: Incident, body: str, pinned: bool = False) -> TimelineEvent:
     """An internal note: responders only, never on a public surface."""
     require_permission(actor, RESPOND)
