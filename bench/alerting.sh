@@ -4,7 +4,7 @@
 # the same stack's trivial view (/healthz) in the same run, goal >= 500/s; (b) trigger -> first page handed to a
 # transport at 200 events/s, goal p99 < 2 s; (c) one tick with 10,000 escalations due, goal < 1 s.
 # Usage: bash bench/alerting.sh [seconds]     needs wrk, PostgreSQL on :5432 (user postgres, trust), Redis :6379
-#   BENCH_DB=name BENCH_REDIS_DB=n PORT=n WORKERS=n   defaults opsportal_alerting, 6, 8106, 2
+#   BENCH_DB=name BENCH_REDIS_DB=n PORT=n WORKERS=n   defaults opsportal_alerting, 6, 8106, 4 (as the README runs production)
 #   PARTS="a b c"                                    which measurements to run
 #   RATE=n                                           triggers/s for (b) (default 200)
 # The per-key ingest limit (INGEST_RATE_PER_MINUTE, PagerDuty's policy) is switched off: this measures capacity.
@@ -31,9 +31,9 @@ $BIN/python manage.py load_demo --allow-production >/dev/null
 KEY=$($BIN/python manage.py integrations key payments "Grafana (PagerDuty)")
 psql -q -h 127.0.0.1 -U postgres -d "$DB" -c "VACUUM ANALYZE" >/dev/null
 
-$BIN/gunicorn opsportal.wsgi --workers "${WORKERS:-2}" --bind "127.0.0.1:$PORT" --log-level warning &
+$BIN/gunicorn opsportal.wsgi --workers "${WORKERS:-4}" --bind "127.0.0.1:$PORT" --log-level warning &
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m); $(date -u +%F); gunicorn workers ${WORKERS:-2}"
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m); $(date -u +%F); gunicorn workers ${WORKERS:-4}"
 
 if [[ " $PARTS " == *" a "* ]]; then
     cat > "$WORK/enqueue.lua" <<LUA
@@ -80,7 +80,7 @@ if [[ " $PARTS " == *" b "* ]]; then
         --without-mingle --without-heartbeat -n "alerting@%h" >"$WORK/celery.log" 2>&1 &
     $BIN/celery -A opsportal beat --loglevel WARNING -s "$WORK/beat-schedule" >"$WORK/beat.log" 2>&1 &
     sleep 5
-    $BIN/python bench/alerting.py latency "http://127.0.0.1:$PORT" "$KEY" --rate "${RATE:-200}" --seconds "$DURATION"
+    $BIN/python bench/alerting.py latency "http://127.0.0.1:$PORT" "$KEY" --rate "${RATE:-200}" --seconds "$DURATION" --new-every "${NEW_EVERY:-5}"
     grep -E "ERROR|Traceback|CRITICAL" "$WORK/celery.log" | head -5 || true
     kill %2 %3 2>/dev/null || true
 fi
