@@ -12,6 +12,7 @@ from oncall.alert_selectors import policies_for_choice, policies_of_team
 from oncall.models import Integration, IntegrationKind, Route, Team
 from opsportal.core.fields import BodyFormField, LineFormField
 from opsportal.core.text import NAME_MAX
+from opsportal.core.time_zones import validate_time_zone
 from opsportal.incidents.models import Severity
 from opsportal.portal.forms import PanelForm
 
@@ -73,6 +74,19 @@ class IntegrationForm(PanelForm):
         required=False,
         label="Heartbeat: grace (minutes)",
     )
+    heartbeat_cron = LineFormField(
+        max_length=100,
+        required=False,
+        label="Heartbeat: or a cron schedule",
+        help_text="Instead of a period, e.g. “30 2 * * *” for a job at 02:30 every night.",
+    )
+    heartbeat_time_zone = LineFormField(
+        max_length=64,
+        required=False,
+        validators=[validate_time_zone],
+        label="Heartbeat: the cron schedule's time zone",
+        help_text="IANA name, e.g. Europe/Dublin. Empty: UTC.",
+    )
 
     def service_kwargs(self) -> dict:
         data = self.cleaned_data
@@ -86,6 +100,8 @@ class IntegrationForm(PanelForm):
             "declare_incident_for": data["declare_incident_for"],
             "heartbeat_period": _minutes(data["heartbeat_period_minutes"]),
             "heartbeat_grace": _minutes(data["heartbeat_grace_minutes"]),
+            "heartbeat_cron": data["heartbeat_cron"],
+            "heartbeat_time_zone": data["heartbeat_time_zone"] or "UTC",
         }
 
 

@@ -254,3 +254,38 @@ def test_rule_tester_answers_htmx_with_the_panel_alone(vera, client_for, integra
     assert (
         body.lstrip().startswith('<section id="rule-test"') and "generic JSON" in body and "info → P3" in body
     )
+
+
+def test_heartbeat_integration_on_a_cron_schedule_in_its_zone(rob, client_for, team):
+    form = {
+        "team": team.pk,
+        "name": "Nightly export",
+        "kind": "heartbeat",
+        "urgency": "high",
+        "heartbeat_grace_minutes": "30",
+        "heartbeat_cron": "30 2 * * *",
+        "heartbeat_time_zone": "Europe/Dublin",
+    }
+    response = client_for(rob).post(reverse("portal:integration_new"), form)
+    heartbeat = Integration.objects.get(name="Nightly export").heartbeat
+    assert response.status_code == 302
+    assert (heartbeat.cron, heartbeat.time_zone, heartbeat.period) == ("30 2 * * *", "Europe/Dublin", None)
+
+
+def test_heartbeat_integration_with_a_bad_cron_or_zone_saves_nothing(rob, client_for, team):
+    for cron, zone in (("61 * * * *", "UTC"), ("30 2 * * *", "Mars/Olympus"), ("30 2 * * *\x00", "UTC")):
+        response = client_for(rob).post(
+            reverse("portal:integration_new"),
+            {
+                "team": team.pk,
+                "name": "Nightly export",
+                "kind": "heartbeat",
+                "urgency": "high",
+                "heartbeat_grace_minutes": "30",
+                "heartbeat_cron": cron,
+                "heartbeat_time_zone": zone,
+            },
+        )
+        assert response.status_code == 400, (cron, zone)
+        assert 'class="errorlist' in response.content.decode()  # the reason is on the page
+        assert not Integration.objects.filter(name="Nightly export").exists()
