@@ -31,7 +31,7 @@ django.setup()
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from oncall import alerting, engine  # noqa: E402
+from oncall import engine  # noqa: E402
 from oncall.models import AlertEvent, AlertGroup, Escalation, EscalationPolicy, Integration, Page  # noqa: E402
 
 
@@ -146,7 +146,7 @@ def tick(args) -> None:
     policy = EscalationPolicy.objects.filter(levels__isnull=False).order_by("pk").first()
     integration = Integration.objects.filter(escalation_policy=policy).first()
     now = timezone.now()
-    snapshot = alerting.policy_snapshot(policy)
+    snapshot = engine.policy_snapshot(policy)
     with transaction.atomic():
         groups = AlertGroup.objects.bulk_create(
             AlertGroup(

@@ -4,6 +4,7 @@ and what people do to an alert group (acknowledge, resolve, snooze, escalate, de
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -23,7 +24,6 @@ from oncall.models import (
     AlertGroup,
     AlertLogEntry,
     Escalation,
-    EscalationPolicy,
     Integration,
     Route,
 )
@@ -72,8 +72,6 @@ def alert_events_ingest(
 
 
 def _raw(event: InboundEvent) -> dict:
-    import json
-
     text = json.dumps(event.raw, default=str)
     return event.raw if len(text) <= RAW_KEEP_BYTES else {"truncated": True, "bytes": len(text)}
 
@@ -285,39 +283,6 @@ def _maintenance_for(component: Component | None, now: datetime) -> MaintenanceW
 
 
 # --- escalation start and stop ----------------------------------------------------------------------------------
-
-
-def policy_snapshot(policy: EscalationPolicy) -> dict:
-    """The policy as plain JSON, taken when an escalation starts: later edits do not change a running one."""
-    levels = []
-    for level in policy.levels.prefetch_related("targets__user", "targets__schedule", "targets__team"):
-        levels.append(
-            {
-                "id": level.pk,
-                "delay_minutes": level.delay_minutes,
-                "round_robin": level.round_robin,
-                "severities": list(level.severities or []),
-                "urgencies": list(level.urgencies or []),
-                "time_condition": dict(level.time_condition or {}),
-                "targets": [
-                    {
-                        "kind": target.kind,
-                        "user_id": target.user_id,
-                        "schedule_id": target.schedule_id,
-                        "team_id": target.team_id,
-                        "label": str(target.user or target.schedule or target.team),
-                    }
-                    for target in level.targets.all()
-                ],
-            }
-        )
-    return {
-        "policy_id": policy.pk,
-        "name": policy.name,
-        "repeat": policy.repeat,
-        "repeat_from": max(policy.repeat_from - 1, 0),
-        "levels": levels,
-    }
 
 
 def _first_step_at(group: AlertGroup, now: datetime) -> datetime:

@@ -23,7 +23,7 @@ from django.utils import timezone
 from oncall import alert_lifecycle as lifecycle
 from oncall import escalation as maths
 from oncall import paging, rotation
-from oncall.alerting import INCIDENT_KINDS, alert_groups_retrigger_due, policy_snapshot
+from oncall.alerting import INCIDENT_KINDS, alert_groups_retrigger_due
 from oncall.models import (
     AlertGroup,
     AlertLogEntry,
@@ -202,6 +202,39 @@ class _Resolver:
         if advance:
             EscalationLevel.objects.filter(pk=level["id"]).update(round_robin_next=F("round_robin_next") + 1)
         return current
+
+
+def policy_snapshot(policy: EscalationPolicy) -> dict:
+    """The policy as plain JSON, taken when an escalation starts: later edits do not change a running one."""
+    levels = []
+    for level in policy.levels.prefetch_related("targets__user", "targets__schedule", "targets__team"):
+        levels.append(
+            {
+                "id": level.pk,
+                "delay_minutes": level.delay_minutes,
+                "round_robin": level.round_robin,
+                "severities": list(level.severities or []),
+                "urgencies": list(level.urgencies or []),
+                "time_condition": dict(level.time_condition or {}),
+                "targets": [
+                    {
+                        "kind": target.kind,
+                        "user_id": target.user_id,
+                        "schedule_id": target.schedule_id,
+                        "team_id": target.team_id,
+                        "label": str(target.user or target.schedule or target.team),
+                    }
+                    for target in level.targets.all()
+                ],
+            }
+        )
+    return {
+        "policy_id": policy.pk,
+        "name": policy.name,
+        "repeat": policy.repeat,
+        "repeat_from": max(policy.repeat_from - 1, 0),
+        "levels": levels,
+    }
 
 
 def _zone(name: str | None) -> ZoneInfo:

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from oncall import alerting, contacts, integration_services
+from oncall import alerting, contacts, engine, integration_services
 from oncall import escalation_services as policy_services
 from oncall.events import InboundEvent
 from oncall.models import AlertGroup, ContactMethod, EscalationPolicy, Integration, Route
@@ -245,7 +245,7 @@ def test_policy_create_with_levels_targets_and_a_local_time_condition(api, team,
     assert body["levels"][1]["severities"] == ["P0"]
     policy = EscalationPolicy.objects.get(pk=body["id"])
     # The engine's own snapshot reads what the API wrote.
-    snapshot = alerting.policy_snapshot(policy)
+    snapshot = engine.policy_snapshot(policy)
     assert snapshot["repeat"] == 3 and snapshot["levels"][0]["time_condition"]["when"] == "outside"
 
 
