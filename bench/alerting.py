@@ -46,6 +46,28 @@ def counts(_args) -> None:
     print(f"(a) stored {events} events into {groups} alert groups (dedup: {events - groups} repeats)")
 
 
+def drain(args) -> None:
+    """After (a): how long the intake (Celery, as in production) takes to apply what the door queued, and so
+    the rate events were applied at over the whole run, from the first accepted to the last applied."""
+    started = time.perf_counter()
+    queued = AlertEvent.objects.filter(pending__isnull=False)
+    left = queued.count()
+    while left and time.perf_counter() - started < 120:
+        time.sleep(0.05)
+        left = queued.count()
+    behind = time.perf_counter() - started
+    events = AlertEvent.objects.count()
+    first = AlertEvent.objects.order_by("received_at").values_list("received_at", flat=True).first()
+    print(
+        f"(a) queue empty {behind:.2f} s after the last request ({left} left); applied {events} events at "
+        f"{events / (args.seconds + behind):.0f} events/s over the run (goal >= 500/s)"
+    )
+    if first is not None:
+        counts(args)
+        failed = AlertEvent.objects.filter(outcome__startswith="failed").count()
+        print(f"(a) failed to apply: {failed}; escalations started: {Escalation.objects.count()}")
+
+
 def latency(args) -> None:
     """POST triggers at a steady rate (one in `new_every` a new alert, the rest repeats, like a storm) from a pool
     of keep-alive connections; each new alert's latency runs from its scheduled send time (so time spent queued
@@ -183,6 +205,9 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("counts").set_defaults(run=counts)
+    dr = sub.add_parser("drain")
+    dr.add_argument("--seconds", type=float, default=10, help="how long (a) sent for")
+    dr.set_defaults(run=drain)
     lat = sub.add_parser("latency")
     lat.add_argument("url")
     lat.add_argument("key")

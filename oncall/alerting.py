@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 SNOOZE_MAX = timedelta(days=7)
 DEDUPLICATED = "deduplicated"
+NEW_GROUP = "new group"
 DECLARABLE = ("P0", "P1")
 # How much of an event's raw body the event log keeps (the door has already bounded the request).
 RAW_KEEP_BYTES = 64 * 1024
@@ -66,12 +67,13 @@ def alert_events_ingest(
         Integration.objects.filter(pk=integration.pk).filter(
             Q(last_event_at__isnull=True) | Q(last_event_at__lt=now - timedelta(seconds=1))
         ).update(last_event_at=now)
-    if any(event.outcome == "new group" for event in stored):
+    if any(event.outcome == NEW_GROUP for event in stored):
         tasks.escalations_tick_soon()
     return stored
 
 
-def _raw(event: InboundEvent) -> dict:
+def raw_for_log(event: InboundEvent) -> dict:
+    """The event's body as the event log keeps it: whole up to RAW_KEEP_BYTES, else a note of its size."""
     text = json.dumps(event.raw, default=str)
     return event.raw if len(text) <= RAW_KEEP_BYTES else {"truncated": True, "bytes": len(text)}
 
@@ -110,7 +112,7 @@ def _repeat_in_one_statement(
                 "severity": event.severity,
                 "source": event.source,
                 "labels": Jsonb(event.labels),
-                "payload": Jsonb(_raw(event)),
+                "payload": Jsonb(raw_for_log(event)),
                 "outcome": DEDUPLICATED,
             },
         )
@@ -126,7 +128,7 @@ def _repeat_in_one_statement(
         severity=event.severity,
         source=event.source,
         labels=event.labels,
-        payload=_raw(event),
+        payload=raw_for_log(event),
         group_id=row[1],
         outcome=DEDUPLICATED,
     )
@@ -143,29 +145,7 @@ def _ingest_one(
         if stored is not None:
             return stored
     with transaction.atomic():
-        group = _open_group(integration, event.dedup_key)
-        if event.action == lifecycle.TRIGGER:
-            created = False
-            if group is None:
-                group, created = _group_create(integration, event, now, routes)
-            if created:
-                outcome = "new group"
-            else:
-                AlertGroup.objects.filter(pk=group.pk).update(
-                    occurrences=F("occurrences") + 1, last_seen_at=now
-                )
-                outcome = DEDUPLICATED
-        elif group is None:
-            outcome = f"ignored: no open alert with key {event.dedup_key[:60]}"
-        elif event.action == lifecycle.ACKNOWLEDGE:
-            if group.status == lifecycle.TRIGGERED:
-                _acknowledge(group, None, "source", now)
-                outcome = "acknowledged"
-            else:
-                outcome = "already acknowledged"
-        else:
-            _resolve(group, None, "source", now)
-            outcome = "resolved"
+        group, outcome = alert_event_apply(integration, event, now, routes)
         return AlertEvent.objects.create(
             integration=integration,
             received_at=now,
@@ -175,10 +155,35 @@ def _ingest_one(
             severity=event.severity,
             source=event.source,
             labels=event.labels,
-            payload=_raw(event),
+            payload=raw_for_log(event),
             group=group,
             outcome=outcome,
         )
+
+
+def alert_event_apply(
+    integration: Integration, event: InboundEvent, now: datetime, routes: Callable[[], list[Route]]
+) -> tuple[AlertGroup | None, str]:
+    """Apply one event to its group (opening one for a new trigger): the group and what happened. The caller
+    holds a transaction and stores the event (oncall.alerting for the webhooks, oncall.intake for the queue)."""
+    group = _open_group(integration, event.dedup_key)
+    if event.action == lifecycle.TRIGGER:
+        created = False
+        if group is None:
+            group, created = _group_create(integration, event, now, routes)
+        if created:
+            return group, NEW_GROUP
+        AlertGroup.objects.filter(pk=group.pk).update(occurrences=F("occurrences") + 1, last_seen_at=now)
+        return group, DEDUPLICATED
+    if group is None:
+        return None, f"ignored: no open alert with key {event.dedup_key[:60]}"
+    if event.action == lifecycle.ACKNOWLEDGE:
+        if group.status != lifecycle.TRIGGERED:
+            return group, "already acknowledged"
+        _acknowledge(group, None, "source", now)
+        return group, "acknowledged"
+    _resolve(group, None, "source", now)
+    return group, "resolved"
 
 
 def _group_create(
@@ -186,11 +191,36 @@ def _group_create(
 ) -> tuple[AlertGroup, bool]:
     """A new open group, or the one a racing trigger with the same key has just committed."""
     route = route_for(routes(), fields_of_event(event))
+    component = component_named(event.component or event.labels.get("component", ""))
+    group = alert_group_build(
+        integration, event, now, route, component=component, window=maintenance_for(component, now)
+    )
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError:
+        existing = _open_group(integration, event.dedup_key)
+        if existing is None:
+            raise
+        return existing, False
+    alert_groups_opened([(group, route)])
+    return group, True
+
+
+def alert_group_build(
+    integration: Integration,
+    event: InboundEvent,
+    now: datetime,
+    route: Route | None,
+    *,
+    component: Component | None,
+    window: MaintenanceWindow | None,
+) -> AlertGroup:
+    """The (unsaved) group a new trigger opens, routed by `route` (None: the integration's defaults)."""
     severity_map = {**lifecycle.DEFAULT_SEVERITY_MAP, **((route.severity_map if route else None) or {})}
     incident_severity = severity_map.get(event.severity, "P2")
     if incident_severity not in Severity.values:
         incident_severity = "P2"
-    component = _component_named(event.component or event.labels.get("component", ""))
     group = AlertGroup(
         integration=integration,
         dedup_key=event.dedup_key,
@@ -209,77 +239,90 @@ def _group_create(
         first_seen_at=now,
         last_seen_at=now,
     )
-    window = _maintenance_for(component, now)
     if window is not None:
         group.suppressed, group.maintenance = True, window
         group.suppressed_reason = f"{component.name} is under maintenance: {window.title}"[:200]
     elif route is not None and route.suppress:
         group.suppressed, group.suppressed_reason = True, f"Route '{route.name}' records without paging"
-    try:
-        with transaction.atomic():
-            group.save()
-    except IntegrityError:
-        existing = _open_group(integration, event.dedup_key)
-        if existing is None:
-            raise
-        return existing, False
-    lines = [
-        AlertLogEntry(
-            group=group,
-            kind=AlertLogEntry.Kind.TRIGGERED,
-            actor_label="source",
-            text=f"Triggered: {group.summary}"[:2000],
-            at=now,
-        ),
-        AlertLogEntry(
-            group=group,
-            kind=AlertLogEntry.Kind.ROUTED,
-            actor_label="system",
-            text=f"Routed by {'rule ' + repr(route.name) if route else 'the default route'} to {group.team.name}, "
-            f"{group.incident_severity}, {group.urgency} urgency",
-            data={"route_id": route.pk if route else None},
-            at=now,
-        ),
-    ]
-    if group.suppressed:
+    return group
+
+
+def alert_groups_opened(opened: list[tuple[AlertGroup, Route | None]]) -> None:
+    """What opening saved groups writes, each as of its first_seen_at: their first log lines and escalations,
+    in a constant number of statements for any number of groups (the intake opens a storm's new alerts
+    together), then an incident for each group that declares one."""
+    lines: list[AlertLogEntry] = []
+    escalations: list[Escalation] = []
+    for group, route in opened:
+        now = group.first_seen_at
         lines.append(
             AlertLogEntry(
                 group=group,
-                kind=AlertLogEntry.Kind.SUPPRESSED,
-                actor_label="system",
-                text=group.suppressed_reason,
+                kind=AlertLogEntry.Kind.TRIGGERED,
+                actor_label="source",
+                text=f"Triggered: {group.summary}"[:2000],
                 at=now,
             )
         )
+        lines.append(
+            AlertLogEntry(
+                group=group,
+                kind=AlertLogEntry.Kind.ROUTED,
+                actor_label="system",
+                text=f"Routed by {'rule ' + repr(route.name) if route else 'the default route'} to "
+                f"{group.team.name}, {group.incident_severity}, {group.urgency} urgency",
+                data={"route_id": route.pk if route else None},
+                at=now,
+            )
+        )
+        if group.suppressed:
+            lines.append(
+                AlertLogEntry(
+                    group=group,
+                    kind=AlertLogEntry.Kind.SUPPRESSED,
+                    actor_label="system",
+                    text=group.suppressed_reason,
+                    at=now,
+                )
+            )
+            continue
+        state, note = _escalation_state(group, now)
+        if state is not None:
+            escalations.append(Escalation(group=group, **state))
+        if note is not None:
+            lines.append(note)
     AlertLogEntry.objects.bulk_create(lines)
-    if group.suppressed:
-        return group, True
-    _escalation_start(group, now, new=True)
-    declare = (route is not None and route.declare_incident) or (
-        incident_severity in (integration.declare_incident_for or [])
-    )
-    if declare and incident_severity in DECLARABLE:
-        _declare_incident(group, SYSTEM, now)
-    return group, True
+    Escalation.objects.bulk_create(escalations)
+    for group, route in opened:
+        if group.suppressed or group.incident_severity not in DECLARABLE:
+            continue
+        if (route is not None and route.declare_incident) or (
+            group.incident_severity in (group.integration.declare_incident_for or [])
+        ):
+            _declare_incident(group, SYSTEM, group.first_seen_at)
 
 
-def _component_named(name: str) -> Component | None:
+def component_named(name: str) -> Component | None:
     name = (name or "").strip()
     if not name:
         return None
     return Component.objects.filter(name__iexact=name[:200]).first()
 
 
-def _maintenance_for(component: Component | None, now: datetime) -> MaintenanceWindow | None:
+def maintenance_windows_active(component: Component | None) -> list[MaintenanceWindow]:
+    """The component's active maintenance windows, earliest first."""
     if component is None:
-        return None
-    return (
+        return []
+    return list(
         MaintenanceWindow.objects.filter(
-            components=component, status__in=[str(s) for s in MAINTENANCE_ACTIVE], scheduled_for__lte=now
-        )
-        .order_by("scheduled_for")
-        .first()
+            components=component, status__in=[str(s) for s in MAINTENANCE_ACTIVE]
+        ).order_by("scheduled_for")
     )
+
+
+def maintenance_for(component: Component | None, now: datetime) -> MaintenanceWindow | None:
+    """The active window the component is under at `now`, if any: its alerts are recorded and page nobody."""
+    return next((w for w in maintenance_windows_active(component) if w.scheduled_for <= now), None)
 
 
 # --- escalation start and stop ----------------------------------------------------------------------------------
@@ -299,17 +342,17 @@ def _first_step_at(group: AlertGroup, now: datetime) -> datetime:
     )
 
 
-def _escalation_start(group: AlertGroup, now: datetime, *, new: bool = False) -> None:
+def _escalation_state(group: AlertGroup, now: datetime) -> tuple[dict | None, AlertLogEntry | None]:
+    """The escalation a group starts (None without a policy) and the log line that says so, if any."""
     if group.escalation_policy_id is None:
-        _log(
-            group,
-            AlertLogEntry.Kind.ESCALATION_DONE,
-            None,
-            "system",
-            "No escalation policy: nobody paged",
+        note = AlertLogEntry(
+            group=group,
+            kind=AlertLogEntry.Kind.ESCALATION_DONE,
+            actor_label="system",
+            text="No escalation policy: nobody paged",
             at=now,
         )
-        return
+        return None, note
     first = _first_step_at(group, now)
     # The policy snapshot is taken by the first step (engine), which follows at once: a storm of new alerts
     # does not rebuild the same snapshot in every request, and the tick builds it once per policy.
@@ -322,17 +365,25 @@ def _escalation_start(group: AlertGroup, now: datetime, *, new: bool = False) ->
         "next_step_at": first,
         "started_at": now,
     }
-    if new or not Escalation.objects.filter(group=group).update(**state):
-        Escalation.objects.create(group=group, **state)
+    note = None
     if first > now:
-        _log(
-            group,
-            AlertLogEntry.Kind.ESCALATED,
-            None,
-            "system",
-            f"Low urgency: escalation waits for support hours, until {first:%Y-%m-%d %H:%M} UTC",
+        note = AlertLogEntry(
+            group=group,
+            kind=AlertLogEntry.Kind.ESCALATED,
+            actor_label="system",
+            text=f"Low urgency: escalation waits for support hours, until {first:%Y-%m-%d %H:%M} UTC",
             at=now,
         )
+    return state, note
+
+
+def _escalation_start(group: AlertGroup, now: datetime) -> None:
+    """(Re)start the group's escalation from its first level: a retrigger, or a person's "escalate"."""
+    state, note = _escalation_state(group, now)
+    if state is not None and not Escalation.objects.filter(group=group).update(**state):
+        Escalation.objects.create(group=group, **state)
+    if note is not None:
+        _log(group, note.kind, None, "system", note.text, at=now)
 
 
 def _escalation_stop(group: AlertGroup) -> None:

@@ -37,6 +37,30 @@ def escalations_tick_soon() -> None:
     transaction.on_commit(request)
 
 
+# Set while an intake run is queued and not yet started: a storm of enqueued events queues one run at a time.
+INTAKE_QUEUED = "oncall:alert-intake-queued"
+
+
+@shared_task(name="oncall.tasks.alert_events_apply")
+def alert_events_apply() -> int:
+    from oncall import intake  # late: oncall.intake imports this module
+
+    cache.delete(INTAKE_QUEUED)  # first: events committed from now on ask for (and get) another run
+    return intake.alert_events_apply_queued()
+
+
+def alert_events_apply_soon() -> None:
+    """Apply queued events once the caller's transaction commits, unless a run is queued and not yet started
+    (that one will see this commit's events, since it reads the queue only after it starts)."""
+    from django.db import transaction
+
+    def request() -> None:
+        if cache.add(INTAKE_QUEUED, 1, timeout=TICK_QUEUED_TTL):
+            run_in_background(alert_events_apply)
+
+    transaction.on_commit(request)
+
+
 @shared_task(name="oncall.tasks.heartbeats_sweep")
 def heartbeats_sweep() -> int:
     from oncall import heartbeats  # late: oncall.alerting (which heartbeats uses) imports this module

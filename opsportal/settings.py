@@ -308,6 +308,7 @@ CELERY_TIMEZONE = "UTC"
 # it (`-Q paging`); the general worker takes it too (`-Q celery,paging`), so nothing is stranded without one.
 CELERY_TASK_ROUTES = {
     "oncall.tasks.escalations_tick": {"queue": "paging"},
+    "oncall.tasks.alert_events_apply": {"queue": "paging"},
     "oncall.tasks.heartbeats_sweep": {"queue": "paging"},
 }
 # Periodic timers, shared by Celery beat (production) and the embedded scheduler: name -> (task, seconds).
@@ -315,6 +316,8 @@ PERIODIC_TASKS = {
     "run-due-jobs": ("opsportal.core.tasks.jobs_run_due", 1.0),
     # Escalation steps and pages that fell due; ingestion also starts one on commit, so this is the backstop.
     "escalations-tick": ("oncall.tasks.escalations_tick", 2.0),
+    # Events /v2/enqueue queued whose on-commit start was lost (oncall.intake); the backstop, as above.
+    "alert-intake": ("oncall.tasks.alert_events_apply", 2.0),
     "check-sla-clocks": ("opsportal.incidents.tasks.check_sla_clocks", 5.0),
     "maintenance-sweep": ("opsportal.changes.tasks.maintenance_sweep", 15.0),
     # Picks up deliveries whose on-commit start was lost, retries that fell due, and rows a dead worker held.

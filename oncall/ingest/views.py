@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from oncall import heartbeats
 from oncall.alerting import alert_events_ingest
+from oncall.intake import alert_event_enqueue
 from oncall.models import Heartbeat, Integration, IntegrationKind
 from oncall.payloads import alertmanager, checks, generic, pagerduty
 from opsportal.core.rate_limits import over_limit, seconds_until_window_end
@@ -81,11 +82,10 @@ def _integration(key: str, kind: str) -> Integration:
     return integration
 
 
-def _throttle(integration: Integration) -> None:
+def _throttle(key: str) -> None:
+    """Per integration key (the credential; the counter stores only its hash), before anything is stored."""
     limit = settings.INGEST_RATE_PER_MINUTE
-    if limit and over_limit(
-        kind="ingest", key=str(integration.pk), limit=limit, window_seconds=RATE_WINDOW_SECONDS
-    ):
+    if limit and over_limit(kind="ingest", key=key, limit=limit, window_seconds=RATE_WINDOW_SECONDS):
         wait = seconds_until_window_end(RATE_WINDOW_SECONDS)
         raise Refused(
             429, [f"More than {limit} requests a minute for this key; retry in {wait} s"], retry_after=wait
@@ -133,19 +133,22 @@ def pagerduty_enqueue(request):
         event, errors = pagerduty.parse(body)
         if errors:
             raise Refused(400, errors)
-        # PagerDuty answers an unknown (or unusable) routing key with the same 400 as a malformed event.
-        try:
-            integration = _integration(body["routing_key"], IntegrationKind.PAGERDUTY)
-        except Refused as refused:
-            if refused.status == 404:
-                raise Refused(400, [pagerduty.INVALID_ROUTING_KEY]) from None
-            raise Refused(400, refused.errors) from None
-        _throttle(integration)
+        key = body["routing_key"]
+        _throttle(key)
+        # One statement finds the integration and stores the event; the intake applies it (oncall.intake).
+        if alert_event_enqueue(key=key, kind=IntegrationKind.PAGERDUTY, event=event) is None:
+            # PagerDuty answers an unknown (or unusable) routing key with the same 400 as a malformed event.
+            try:
+                _integration(key, IntegrationKind.PAGERDUTY)
+            except Refused as refused:
+                if refused.status == 404:
+                    raise Refused(400, [pagerduty.INVALID_ROUTING_KEY]) from None
+                raise Refused(400, refused.errors) from None
+            raise Refused(400, [pagerduty.INVALID_ROUTING_KEY])  # disabled or removed meanwhile
     except Refused as refused:
         if refused.status == 415:
             refused.status = 400
         return _pagerduty_refusal(refused)
-    alert_events_ingest(integration=integration, events=[event])
     return _json(pagerduty.accepted(event.dedup_key), status=202)
 
 
@@ -168,7 +171,7 @@ def alertmanager_hook(request, key: str):
         return response
     try:
         integration = _integration(key, IntegrationKind.ALERTMANAGER)
-        _throttle(integration)
+        _throttle(key)
         body = _json_body(request, alertmanager.MAX_BODY_BYTES)
         notification, errors = alertmanager.parse(body)
         if errors:
@@ -224,7 +227,7 @@ def generic_hook(request, key: str):
         return response
     try:
         integration = _integration(key, IntegrationKind.GENERIC)
-        _throttle(integration)
+        _throttle(key)
         if request.method == "POST" and request.content_type == "application/json":
             if request.META.get("QUERY_STRING"):
                 raise Refused(400, ["Send the fields either as JSON or in the query string, not both"])
@@ -265,7 +268,7 @@ def heartbeat_ping(request, key: str, kind: str = heartbeats.SUCCESS, exit_statu
     if not heartbeat.integration.enabled:
         return _text(403, "disabled")
     try:
-        _throttle(heartbeat.integration)
+        _throttle(key)
     except Refused as refused:
         response = _text(429, "rate limited")
         response["Retry-After"] = str(refused.retry_after)

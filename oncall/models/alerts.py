@@ -111,13 +111,18 @@ class AlertEvent(models.Model):
         "oncall.AlertGroup", on_delete=models.CASCADE, null=True, blank=True, related_name="events"
     )
     # What processing did with it: "new group", "deduplicated", "resolved", "ignored: no open group", …
+    # ("queued" while the intake has not applied it yet).
     outcome = LineField(max_length=80, blank=True)
+    # The parsed event while it waits in the intake queue (oncall.intake); cleared once applied.
+    pending = models.JSONField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-received_at", "-id"]
         indexes = [
             models.Index(fields=["integration", "-received_at"]),
             models.Index(fields=["group", "received_at"]),
+            # The intake's queue: only waiting events are in it, so it stays tiny however long the log grows.
+            models.Index(fields=["id"], condition=models.Q(pending__isnull=False), name="alertevent_queued"),
         ]
 
     def __str__(self) -> str:

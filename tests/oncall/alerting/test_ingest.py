@@ -1,4 +1,6 @@
-"""Events in: dedup into groups, source acknowledge/resolve, routing, maintenance suppression, incidents."""
+"""Events in: dedup into groups, source acknowledge/resolve, routing, maintenance suppression, incidents. Every
+test runs twice: applied as they arrive (the webhooks, heartbeats) and queued, then applied by the intake in
+one batch (the PagerDuty door); both must come out the same."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ import time_machine
 
 from oncall.alerting import alert_events_ingest
 from oncall.events import InboundEvent
-from oncall.models import AlertGroup, Escalation, Page, Route
+from oncall.intake import alert_event_enqueue, alert_events_apply_queued
+from oncall.models import AlertEvent, AlertGroup, Escalation, Page, Route
 from opsportal.changes.models import MaintenanceWindow
 from statuspage.models import Component
 
@@ -18,8 +21,23 @@ T0 = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)  # Black Friday, 09:00 in Toronto
 pytestmark = pytest.mark.django_db
 
 
+QUEUED = "queued, then the intake"
+_path = {"now": "applied as they arrive"}
+
+
+@pytest.fixture(autouse=True, params=["applied as they arrive", QUEUED])
+def ingestion_path(request):
+    _path["now"] = request.param
+    return request.param
+
+
 def _ingest(integration, *events, now=T0):
-    return alert_events_ingest(integration=integration, events=list(events), now=now)
+    if _path["now"] != QUEUED:
+        return alert_events_ingest(integration=integration, events=list(events), now=now)
+    ids = [alert_event_enqueue(key=integration.key, kind=integration.kind, event=e, now=now) for e in events]
+    assert alert_events_apply_queued() == len(events)
+    stored = AlertEvent.objects.in_bulk(ids)
+    return [stored[pk] for pk in ids]
 
 
 def test_ingest_repeats_of_one_key_make_one_group_with_a_count(integration, trigger):
