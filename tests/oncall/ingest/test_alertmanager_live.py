@@ -19,6 +19,7 @@ import pytest
 from django.utils import timezone
 
 from oncall.engine import escalations_run_due
+from oncall.intake import alert_events_apply_queued
 from oncall.models import (
     AlertGroup,
     ContactKind,
@@ -166,21 +167,22 @@ def test_alertmanager_pages_through_webhook_and_pagerduty_configs(alertmanager, 
     }
     assert _http("POST", f"{base}/api/v2/alerts", [alert]) == 200
 
-    groups = _wait_for(
-        lambda: (
-            (
-                AlertGroup.objects.filter(integration=webhook).first(),
-                AlertGroup.objects.filter(integration=pagerduty).first(),
-            )
-            if AlertGroup.objects.filter(integration__in=[webhook, pagerduty])
+    def opened():
+        alert_events_apply_queued()  # what the worker /v2/enqueue's commit starts does in production
+        if (
+            AlertGroup.objects.filter(integration__in=[webhook, pagerduty])
             .values("integration")
             .distinct()
             .count()
-            == 2
-            else None
-        ),
-        "a group on each integration",
-    )
+            < 2
+        ):
+            return None
+        return (
+            AlertGroup.objects.filter(integration=webhook).first(),
+            AlertGroup.objects.filter(integration=pagerduty).first(),
+        )
+
+    groups = _wait_for(opened, "a group on each integration")
     by_webhook, by_pagerduty = groups
     assert by_webhook.summary == "Checkout answers 503"
     assert by_webhook.severity == "critical"
@@ -202,11 +204,13 @@ def test_alertmanager_pages_through_webhook_and_pagerduty_configs(alertmanager, 
 
     ended = {**alert, "endsAt": (datetime.now(UTC) - timedelta(seconds=1)).isoformat()}
     assert _http("POST", f"{base}/api/v2/alerts", [ended]) == 200
-    _wait_for(
-        lambda: (
+
+    def resolved():
+        alert_events_apply_queued()
+        return (
             not AlertGroup.objects.filter(integration__in=[webhook, pagerduty])
             .exclude(status="resolved")
             .exists()
-        ),
-        "both groups to resolve",
-    )
+        )
+
+    _wait_for(resolved, "both groups to resolve")
