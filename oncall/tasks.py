@@ -46,7 +46,12 @@ def alert_events_apply() -> int:
     from oncall import intake  # late: oncall.intake imports this module
 
     cache.delete(INTAKE_QUEUED)  # first: events committed from now on ask for (and get) another run
-    return intake.alert_events_apply_queued()
+    applied = intake.alert_events_apply_queued()
+    if applied:
+        # New alerts' first steps now, in this worker, rather than one more trip through the broker (the tick
+        # their commit asked for then finds nothing left to do).
+        escalations_tick()
+    return applied
 
 
 def alert_events_apply_soon() -> None:

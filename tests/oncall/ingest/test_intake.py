@@ -7,9 +7,18 @@ import logging
 
 import pytest
 
-from oncall import alerting
+from oncall import alerting, tasks
 from oncall.intake import alert_events_apply_queued
-from oncall.models import AlertEvent, AlertGroup, Escalation, EscalationPolicy
+from oncall.models import (
+    AlertEvent,
+    AlertGroup,
+    Escalation,
+    EscalationLevel,
+    EscalationPolicy,
+    EscalationTarget,
+    Page,
+    TargetKind,
+)
 from tests.oncall.ingest.payloads import pagerduty_example
 
 
@@ -157,3 +166,33 @@ def test_a_disabled_or_unknown_key_is_refused_and_nothing_is_queued(door, paging
     assert response.status_code == 400
     assert response.json()["errors"] == ["This integration is disabled"]
     assert not AlertEvent.objects.exists()
+
+
+@pytest.fixture
+def rob_paged(paging_integration, rob):
+    """Level 1 of the integration's policy pages rob (no rules of his own: push at once by default)."""
+    level = EscalationLevel.objects.create(
+        policy=paging_integration.escalation_policy, position=0, delay_minutes=5
+    )
+    EscalationTarget.objects.create(level=level, kind=TargetKind.USER, user=rob)
+    return paging_integration
+
+
+def test_the_intake_task_applies_the_queue_and_takes_the_new_alerts_first_step(door, rob_paged, rob):
+    _post(door, rob_paged, "db-1")
+    assert tasks.alert_events_apply.apply().get() == 1
+    group = AlertGroup.objects.get()
+    assert Page.objects.filter(group=group, user=rob).exists()  # paged by the same run, no further hop
+    assert Escalation.objects.get(group=group).level_index == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_doors_commit_starts_the_intake_without_a_worker_in_embedded_mode(door, rob_paged, rob, settings):
+    if settings.RUNNING_MODE == "production":
+        pytest.skip(
+            "production hands the run to the broker; tier 2's e2e workers and live tests take it there"
+        )
+    assert _post(door, rob_paged, "db-1").status_code == 202
+    event = AlertEvent.objects.get()
+    assert event.outcome == "new group"
+    assert Page.objects.filter(user=rob).exists()  # the first step ran too (push now, email a minute later)
