@@ -420,6 +420,22 @@ class ContactMethodVerifyView(APIView):
         return Response(s.ContactMethodOutput(method).data)
 
 
+class ContactMethodResendView(APIView):
+    scope_area = SCOPE_AREA
+
+    @extend_schema(
+        tags=TAG,
+        summary="Send a new verification code to an email or SMS method (at most one a minute)",
+        request=None,
+        responses={202: s.ContactMethodOutput, **WRITE_ERRORS},
+    )
+    def post(self, request, contact_method_id: int):
+        method = selectors.contact_method_of_or_404(request.user, contact_method_id)
+        contacts.contact_method_send_code(actor=request.user, method=method)
+        method.refresh_from_db()
+        return Response(s.ContactMethodOutput(method).data, status=status.HTTP_202_ACCEPTED)
+
+
 class NotificationRuleListView(generics.GenericAPIView):
     scope_area = SCOPE_AREA
     serializer_class = s.NotificationRuleOutput

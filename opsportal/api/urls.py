@@ -172,6 +172,11 @@ urlpatterns = [
         alert_views.ContactMethodVerifyView.as_view(),
         name="alerts-contact-verify",
     ),
+    path(
+        "alerts/me/contact-methods/<id:contact_method_id>/resend/",
+        alert_views.ContactMethodResendView.as_view(),
+        name="alerts-contact-resend",
+    ),
     path("alerts/me/rules/", alert_views.NotificationRuleListView.as_view(), name="alerts-rules"),
     path(
         "alerts/me/rules/<id:rule_id>/", alert_views.NotificationRuleDetailView.as_view(), name="alerts-rule"

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -377,6 +378,32 @@ def test_contact_method_create_verify_and_delete(api, rob, rob_token):
     assert response.status_code == 200 and response.json()["verified"] is True
     assert delete(api, ALERTS + f"me/contact-methods/{method.pk}/", rob_token).status_code == 204
     assert not ContactMethod.objects.filter(pk=method.pk).exists()
+
+
+def test_contact_method_code_can_be_sent_again_after_a_minute_and_the_old_one_stops_working(
+    api, rob, rob_token
+):
+    start = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)
+    with time_machine.travel(start, tick=False):
+        method = ContactMethod.objects.get(
+            pk=api.post(
+                ALERTS + "me/contact-methods/", {"kind": "sms", "address": "+14165550199"}, token=rob_token
+            ).json()["id"]
+        )
+        first = _code_sent_to("+14165550199")
+        resend = ALERTS + f"me/contact-methods/{method.pk}/resend/"
+        too_soon = api.post(resend, token=rob_token)
+        assert_problem(too_soon, 409)
+        assert "seconds" in too_soon.json()["detail"]
+    with time_machine.travel(start + timedelta(seconds=61), tick=False):
+        response = api.post(resend, token=rob_token)
+        assert response.status_code == 202 and response.json()["verified"] is False
+        second = _code_sent_to("+14165550199")
+        verify = ALERTS + f"me/contact-methods/{method.pk}/verify/"
+        if first != second:
+            assert_problem(api.post(verify, {"code": first}, token=rob_token), 400)
+        assert api.post(verify, {"code": second}, token=rob_token).json()["verified"] is True
+        assert_problem(api.post(resend, token=rob_token), 409)  # verified: nothing to resend
 
 
 def test_contact_method_input_is_checked(api, rob_token):
