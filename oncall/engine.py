@@ -498,13 +498,17 @@ def escalation_dry_run(
             level, severity=severity, urgency=urgency, at=instant, advance_round_robin=False
         )
         how = _how([user.pk for user in people], urgency)
+        without_rules = [user for user in people if user.pk not in how]
+        if without_rules:
+            how.update(paging.default_plan_preview(without_rules))
         steps.append(
             PlannedStep(
                 at=instant,
                 level=level_index + 1,
                 pass_number=pass_number + 1,
                 people=[
-                    PlannedPerson(u.pk, u.get_username(), how.get(u.pk) or ["default rules"]) for u in people
+                    PlannedPerson(u.pk, u.get_username(), how.get(u.pk) or ["nothing: no usable method"])
+                    for u in people
                 ],
                 notes=notes,
                 wait_minutes=int(level["delay_minutes"]) if people else 0,

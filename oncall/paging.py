@@ -112,6 +112,31 @@ def plan_for(
     return planned
 
 
+def default_plan_preview(users) -> dict[int, list[str]]:
+    """What plan_for's default would page each of `users` by, in words ("In-app now", "Email after 1 min"),
+    without creating the default methods it would: for the policy editor's dry run, which must not write."""
+    methods: dict[int, list[ContactMethod]] = defaultdict(list)
+    for method in ContactMethod.objects.filter(user__in=[user.pk for user in users]):
+        methods[method.user_id].append(method)
+    preview: dict[int, list[str]] = {}
+    for user in users:
+        words = []
+        for kind, delay in DEFAULT_PLAN:
+            address = "" if kind == ContactKind.PUSH else (user.email or "").strip()
+            if kind == ContactKind.EMAIL and not address:
+                continue
+            existing = [
+                m for m in methods[user.pk] if m.kind == kind and m.address.lower() == address.lower()
+            ]
+            if existing and not _usable(existing[0]):
+                continue  # their own choice to pause or leave it unverified is respected, as when paging
+            words.append(
+                f"{ContactKind(kind).label} {'now' if delay == 0 else f'after {delay} min'} (default)"
+            )
+        preview[user.pk] = words
+    return preview
+
+
 def _plan_words(plan: list[Planned]) -> str:
     parts = []
     for item in sorted(plan, key=lambda p: (p.delay_minutes, p.method.kind)):

@@ -15,7 +15,16 @@ from oncall.alerting import (
     alert_group_snooze,
 )
 from oncall.engine import escalation_dry_run, escalations_run_due
-from oncall.models import AlertGroup, Escalation, EscalationLevel, EscalationTarget, Page, Region, TargetKind
+from oncall.models import (
+    AlertGroup,
+    ContactMethod,
+    Escalation,
+    EscalationLevel,
+    EscalationTarget,
+    Page,
+    Region,
+    TargetKind,
+)
 from opsportal.notifications.models import Delivery
 
 # Black Friday: 09:00 in Toronto, the Toronto layer's handoff; rob's turn started on 2026-10-01.
@@ -276,6 +285,22 @@ def test_dry_run_shows_what_the_engine_then_does(integration, trigger, policy, s
     for step in plan:
         escalations_run_due(now=step.at)
     assert [name for _, name in _paged(group)] == [name for step in plan for name in step.targets]
+
+
+def test_dry_run_says_how_people_without_rules_are_paged_and_creates_nothing(policy, irene):
+    irene.email = "irene@ops.example.com"
+    irene.save()
+    before = ContactMethod.objects.count()
+    plan = escalation_dry_run(policy=policy, severity="P0", urgency="high", at=T0)
+    second = next(step for step in plan if step.level == 2)
+    assert second.people[0].how == ["In-app push now (default)", "Email after 1 min (default)"]
+    assert ContactMethod.objects.count() == before  # a preview writes nothing
+
+    paused = ContactMethod.objects.create(user=irene, kind="email", address=irene.email, enabled=False)
+    plan = escalation_dry_run(policy=policy, severity="P0", urgency="high", at=T0)
+    assert next(step for step in plan if step.level == 2).people[0].how == ["In-app push now (default)"]
+    paused.refresh_from_db()
+    assert paused.enabled is False  # her pause is respected, as paging respects it
 
 
 def test_dry_run_low_urgency_starts_at_support_hours(team, policy):
