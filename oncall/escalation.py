@@ -9,6 +9,7 @@ A policy snapshot is plain JSON, taken when an escalation starts:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
@@ -64,29 +65,43 @@ def time_condition_holds(condition: Mapping[str, Any] | None, instant: datetime,
     return inside if condition.get("when", "inside") == "inside" else not inside
 
 
-def time_condition_errors(condition: Any, *, is_zone) -> list[str]:
-    """What is wrong with a level's time condition; `is_zone` says whether a name is an IANA zone."""
+HH_MM = re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d")
+TIME_CONDITION_KEYS = frozenset({"zone", "days", "start", "end", "when"})
+REGION_PREFIX = "region:"
+
+
+def time_condition_errors(condition: Any, *, is_zone, region_exists=lambda code: True) -> list[str]:
+    """What is wrong with a level's local-time window, in words for the person who wrote it; [] when fine.
+    {"zone": "target" | "region:<code>" | "<IANA zone>", "days": [0..6], "start": "HH:MM", "end": "HH:MM",
+     "when": "inside" | "outside"}; an empty dict is no condition. `is_zone` says whether a name is an IANA
+    zone, `region_exists` whether a region code is known (the services look both up)."""
     if condition in (None, {}):
         return []
-    if not isinstance(condition, dict) or not set(condition) <= {"zone", "days", "start", "end", "when"}:
-        return ['A time condition is {"zone", "days", "start", "end", "when"}.']
+    if not isinstance(condition, dict) or not set(condition) <= TIME_CONDITION_KEYS:
+        return ['A time condition has only "zone", "days", "start", "end" and "when".']
     errors = []
     zone = condition.get("zone", "target")
-    if not isinstance(zone, str) or not (
-        zone == "target" or (zone.startswith("region:") and 0 < len(zone) <= 16) or is_zone(zone)
-    ):
-        errors.append("The zone is 'target' (each person's own), 'region:<code>' or an IANA zone name.")
+    if not isinstance(zone, str) or len(zone) > 64:
+        errors.append("The zone is 'target', 'region:<code>' or an IANA time zone name.")
+    elif zone.startswith(REGION_PREFIX):
+        code = zone[len(REGION_PREFIX) :]
+        if not code or len(code) > 8 or not region_exists(code):
+            errors.append(f"There is no region {code!r}.")
+    elif zone != "target" and not is_zone(zone):
+        errors.append(f"{zone!r} is not an IANA time zone name (e.g. Europe/Dublin).")
     days = condition.get("days", list(range(7)))
-    if not isinstance(days, list) or not days or not all(isinstance(d, int) and 0 <= d <= 6 for d in days):
-        errors.append("Days are weekday numbers, 0 (Monday) to 6 (Sunday).")
+    if (
+        not isinstance(days, list)
+        or not days
+        or len(days) > 7
+        or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 6 for d in days)
+        or len(set(days)) != len(days)
+    ):
+        errors.append("The days are distinct numbers from 0 (Monday) to 6 (Sunday), at least one.")
     for key in ("start", "end"):
-        value = condition.get(key, "00:00")
-        try:
-            if not isinstance(value, str) or len(value) > 8:
-                raise ValueError
-            _clock(value)
-        except ValueError:
-            errors.append(f"{key.capitalize()} is a local time as HH:MM.")
+        value = condition.get(key)
+        if not isinstance(value, str) or not HH_MM.fullmatch(value):
+            errors.append(f"The {key} is a time written HH:MM (00:00 to 23:59).")
     if condition.get("when", "inside") not in ("inside", "outside"):
         errors.append("'when' is inside or outside.")
     return errors

@@ -71,6 +71,11 @@ def test_time_condition_errors():
                 {"zone": "Mars/Base", "days": [9], "start": "25:00", "when": "x"}, is_zone=is_zone
             )
         )
-        == 4
+        == 5  # the zone, the days, a start past 23:59, no end, and "when"
     )
+    assert time_condition_errors(
+        {"zone": "region:MARS", "start": "09:00", "end": "17:00"},
+        is_zone=is_zone,
+        region_exists={"NA"}.__contains__,
+    ) == ["There is no region 'MARS'."]
     assert time_condition_errors({"colour": "red"}, is_zone=is_zone)
