@@ -17,12 +17,20 @@ TICK_QUEUED = "oncall:escalation-tick-queued"
 TICK_QUEUED_TTL = 10  # seconds; a lost task only delays paging until the periodic tick (every 2 s)
 
 
+TICK_STEPS = 500  # steps one tick runs at most, so a tick stays well under a second
+
+
 @shared_task(name="oncall.tasks.escalations_tick")
 def escalations_tick() -> int:
     from oncall import engine
 
     cache.delete(TICK_QUEUED)  # first: anything committed from now on asks for (and gets) another tick
-    return engine.escalations_run_due()
+    ran = engine.escalations_run_due(limit=TICK_STEPS)
+    if ran >= TICK_STEPS:
+        # More may be due (a storm): the next tick starts now, on whichever worker is free, rather than at the
+        # next beat; steps are claimed with SKIP LOCKED, so ticks on several workers share the backlog.
+        escalations_tick_soon()
+    return ran
 
 
 def escalations_tick_soon() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
+import time_machine
 
 from oncall.alerting import (
     alert_events_ingest,
@@ -342,3 +343,20 @@ def test_new_alerts_queue_one_tick_while_one_waits_to_start(
         alert_events_ingest(integration=integration, events=[trigger("b")])
     # … and the next commit starts one (inline here, with no worker running), which pages both alerts.
     assert set(Page.objects.values_list("group__dedup_key", flat=True)) == {"a", "b"}
+
+
+def test_a_tick_that_reaches_its_limit_starts_the_next_one_at_once(
+    integration, trigger, monkeypatch, django_capture_on_commit_callbacks, settings
+):
+    from oncall import tasks
+
+    if settings.RUNNING_MODE == "production":
+        pytest.skip("production hands the next tick to the broker; this follows it where it runs inline")
+
+    for key in ("a", "b", "c", "d", "e"):
+        alert_events_ingest(integration=integration, events=[trigger(key)], now=T0)
+    monkeypatch.setattr(tasks, "TICK_STEPS", 2)
+    with time_machine.travel(T0, tick=False), django_capture_on_commit_callbacks(execute=True):
+        assert tasks.escalations_tick.apply().get() == 2
+    # Without a worker the requested ticks ran inline, one after another, until the backlog was gone.
+    assert set(Page.objects.values_list("group__dedup_key", flat=True)) == {"a", "b", "c", "d", "e"}
