@@ -86,6 +86,7 @@ LUA
     # a2: the workers start on that backlog: how fast the intake applies it (and the paging it starts runs).
     start_workers
     $BIN/python bench/alerting.py drain --seconds 0 --label "(a2) the backlog, by the intake"
+    $BIN/python bench/alerting.py settle
     # a3: sustained, everything at once on the two cores: door, intake, escalation ticks, paging.
     run "door + intake + paging" -s "$WORK/enqueue.lua" "http://127.0.0.1:$PORT"
     awk -v h="$(cat "$WORK/rps-healthz")" -v e="$(cat "$WORK/rps-door + intake + paging")" \
@@ -106,4 +107,7 @@ fi
 
 if [[ " $PARTS " == *" c "* ]]; then
     $BIN/python bench/alerting.py tick 10000
+    start_workers
+    sleep 5
+    $BIN/python bench/alerting.py storm
 fi
