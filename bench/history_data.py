@@ -14,6 +14,7 @@ subscribers and ~280,000 audit entries. Returns what it wrote, counted from the 
 from __future__ import annotations
 
 import datetime
+import json
 import random
 import secrets
 from collections import Counter, defaultdict
@@ -21,7 +22,8 @@ from collections import Counter, defaultdict
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from oncall.models import (
@@ -405,36 +407,39 @@ def _incidents(starts, users, teams, components, rng, status_events, counts: Cou
         plans.append((incident, commander, hit, impact, public, team))
     Incident.objects.bulk_create(incidents)
     # auto_now_add stamped them now; an incident was created when it was declared.
-    for incident in incidents:
-        incident.created_at = incident.detected_at
-    Incident.objects.bulk_update(incidents, ["created_at"])
+    Incident.objects.filter(pk__in=[i.pk for i in incidents]).update(created_at=F("detected_at"))
 
     events, audits, updates, roles, affected, postmortems = [], [], [], [], [], []
 
     def event(incident, kind, at, actor, body, action, *, is_public=False, data=None):
+        # Plain rows, not model instances: these two tables are most of the history (see _write).
         events.append(
-            TimelineEvent(
-                incident=incident,
-                kind=kind,
-                at=at,
-                actor=actor,
-                actor_label=actor.username,
-                body=body,
-                data=data or {},
-                is_public=is_public,
-            )
+            {
+                "incident_id": incident.pk,
+                "kind": kind,
+                "at": at,
+                "actor_id": actor.pk,
+                "actor_label": actor.username,
+                "body": body,
+                "data": data or {},
+                "is_public": is_public,
+                "pinned": False,
+                "dedupe_key": None,
+            }
         )
         audits.append(
-            AuditEntry(
-                at=at,
-                actor=actor,
-                actor_label=actor.username,
-                action=action,
-                object_type="incident",
-                object_id=str(incident.pk),
-                object_repr=f"INC-{incident.pk} {incident.title}"[:200],
-                after=data or {"kind": kind},
-            )
+            {
+                "at": at,
+                "actor_id": actor.pk,
+                "actor_label": actor.username,
+                "action": action,
+                "object_type": "incident",
+                "object_id": str(incident.pk),
+                "object_repr": f"INC-{incident.pk} {incident.title}"[:200],
+                "before": None,
+                "after": data or {"kind": kind},
+                "request_id": "",
+            }
         )
 
     for incident, commander, hit, impact, public, team in plans:
@@ -533,28 +538,7 @@ def _incidents(starts, users, teams, components, rng, status_events, counts: Cou
                     status_events[c.pk].append((moment, component_status))
         for _ in range(rng.randint(2, 7)):
             moment = incident.detected_at + span * rng.random()
-            author = rng.choice(team.people)
-            events.append(
-                TimelineEvent(
-                    incident=incident,
-                    kind="note",
-                    at=moment,
-                    actor=author,
-                    actor_label=author.username,
-                    body=rng.choice(NOTES),
-                )
-            )
-            audits.append(
-                AuditEntry(
-                    at=moment,
-                    actor=author,
-                    actor_label=author.username,
-                    action="incident.note_added",
-                    object_type="incident",
-                    object_id=str(incident.pk),
-                    object_repr=f"INC-{incident.pk}",
-                )
-            )
+            event(incident, "note", moment, rng.choice(team.people), rng.choice(NOTES), "incident.note_added")
         if rng.random() < 0.2:
             event(
                 incident,
@@ -597,8 +581,8 @@ def _incidents(starts, users, teams, components, rng, status_events, counts: Cou
                 "incident.status_changed",
                 data={"from": "resolved", "to": "closed"},
             )
-    TimelineEvent.objects.bulk_create(events, batch_size=5000)
-    AuditEntry.objects.bulk_create(audits, batch_size=5000)
+    _write(TimelineEvent, events)
+    _write(AuditEntry, audits)
     PublicUpdate.objects.bulk_create(updates, batch_size=5000)
     RoleAssignment.objects.bulk_create(roles, batch_size=5000)
     AffectedComponent.objects.bulk_create(affected, batch_size=5000)
@@ -622,6 +606,27 @@ def _incidents(starts, users, teams, components, rng, status_events, counts: Cou
     counts["role_assignments"] += len(roles)
     counts["affected_components"] += len(affected)
     counts["postmortems"] += len(postmortems)
+
+
+def _write(model, rows: list[dict]) -> None:
+    """Insert plain rows: COPY on PostgreSQL (several times faster than bulk_create for the ~580,000 timeline and
+    audit rows), bulk_create elsewhere (the tests' SQLite)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create([model(**row) for row in rows], batch_size=2000)
+        return
+    names = list(rows[0])
+    fields = [model._meta.get_field(name) for name in names]
+    json_at = [i for i, f in enumerate(fields) if f.get_internal_type() == "JSONField"]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    statement = f"COPY {model._meta.db_table} ({columns}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            values = [row[name] for name in names]
+            for i in json_at:
+                values[i] = None if values[i] is None else json.dumps(values[i])
+            copy.write_row(values)
 
 
 def _status_history(components, status_events, *, since, counts: Counter) -> None:
