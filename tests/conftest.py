@@ -58,18 +58,21 @@ def _empty_cache():
     yield
 
 
+def staff_create(username: str, role: Role | None, *, time_zone: str = "UTC"):
+    """A staff account with a profile and a role (None: an account with no role). make_staff, without the fixture,
+    for module-scoped worlds."""
+    user = get_user_model().objects.create_user(
+        username=username, email=f"{username}@ops.example.com", password="correct horse battery"
+    )
+    StaffProfile.objects.create(user=user, time_zone=time_zone)
+    if role is not None:
+        staff_set_role(actor=SYSTEM, user=user, role=role)
+    return get_user_model().objects.get(pk=user.pk)
+
+
 @pytest.fixture
 def make_staff(db):
-    def make(username: str, role: Role | None, *, time_zone: str = "UTC"):
-        user = get_user_model().objects.create_user(
-            username=username, email=f"{username}@ops.example.com", password="correct horse battery"
-        )
-        StaffProfile.objects.create(user=user, time_zone=time_zone)
-        if role is not None:
-            staff_set_role(actor=SYSTEM, user=user, role=role)
-        return get_user_model().objects.get(pk=user.pk)
-
-    return make
+    return staff_create
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from opsportal.core.services import SYSTEM, staff_set_role
 from opsportal.incidents import postmortems
 from opsportal.incidents.services import incident_add_note, incident_declare, incident_post_update
 from statuspage.models import Component, Subscriber
+from tests.conftest import staff_create
 
 pytestmark = pytest.mark.django_db
 
@@ -77,11 +78,19 @@ def test_the_matrix_covers_the_whole_api():
     assert {route for _, route, _ in OPERATIONS} >= {"incidents/", "status/incidents/", "subscribers/"}
 
 
-@pytest.fixture
-def world(make_staff):
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once for the module inside a transaction that is rolled back at its end: each test runs in a savepoint
+    within it, and every call a test makes is rolled back too, so each test meets the same world."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield _world()
+        transaction.set_rollback(True)
+
+
+def _world() -> dict:
     users = {}
     for key, (username, _) in STAFF.items():
-        users[key] = make_staff(username, Role.ADMIN)
+        users[key] = staff_create(username, Role.ADMIN)
         users[key].first_name, users[key].last_name = f"{SECRET}First", f"{SECRET}Last"
         users[key].save()
     admin = users["admin"]
