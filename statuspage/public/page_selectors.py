@@ -120,11 +120,20 @@ def page_indicator(components: list[Component] | None = None) -> tuple[str, str]
 
 
 def recent_days(*, now: datetime | None = None, days: int = RECENT_DAYS) -> list[tuple[date, list]]:
-    """The past `days` days, newest first, each with the public incidents that started that day."""
+    """The past `days` days, newest first, each with the headlines (id, public title, status) of the public
+    incidents that started that day."""
     now = now or timezone.now()
     first = (now - timedelta(days=days - 1)).date()
     by_day: dict[date, list] = defaultdict(list)
-    for incident in public_incidents().filter(started_at__date__gte=first):
+    # The list shows a link, a title and a status only: no updates or components to prefetch (with two
+    # years of history that is hundreds of incidents, and loading their updates was half the page's time).
+    headlines = (
+        public_incidents()
+        .filter(started_at__date__gte=first)
+        .prefetch_related(None)
+        .only("id", "public_title", "status", "started_at")
+    )
+    for incident in headlines:
         by_day[incident.started_at.date()].append(incident)
     return [
         (first + timedelta(days=n), by_day.get(first + timedelta(days=n), [])) for n in reversed(range(days))
