@@ -77,7 +77,7 @@ def day_bounds(first_day: date, days: int, tz: str) -> tuple[datetime, ...]:
 
 
 def daily_uptime(
-    changes: Iterable[tuple[datetime, str]],
+    changes: Iterable[tuple[datetime | int, str]],
     *,
     now: datetime,
     days: int = 90,
@@ -86,7 +86,8 @@ def daily_uptime(
 ) -> list[DayUptime]:
     """One entry per calendar day (in `tz`) for the last `days` days, oldest first, today last.
 
-    One pass over the sorted intervals: a day cursor only moves forward, so the cost is
+    A change's instant is a datetime or whole microseconds since the Unix epoch (what a database can hand
+    over without building thousands of datetimes). One pass over the sorted intervals: a day cursor only moves forward, so the cost is
     O(intervals + days), not O(intervals × days)."""
     zone = ZoneInfo(tz)
     today = now.astimezone(zone).date()
@@ -99,11 +100,10 @@ def daily_uptime(
     spent: list[dict[str, int]] = [{} for _ in range(days)]
     worst: list[str | None] = [None] * days
     day = 0
-    for start_at, end_at, status in status_intervals(changes, until=now):
-        end = _microseconds(end_at)
+    for start, end, status in _intervals_in_microseconds(changes, until=_microseconds(now)):
         if end <= counted_from:
             continue
-        start = max(_microseconds(start_at), counted_from)
+        start = max(start, counted_from)
         if start >= bounds[day + 1]:
             day = bisect_right(bounds, start, lo=day) - 1  # intervals are sorted: never moves back
         rank = STATUS_RANK[status]
@@ -123,7 +123,7 @@ def daily_uptime(
         DayUptime(
             day=first_day + timedelta(days=n),
             observed=timedelta(microseconds=observed[n]),
-            minutes={status: us / 60_000_000 for status, us in spent[n].items()},
+            minutes={status: us / 60_000_000 for status, us in spent[n].items()} if spent[n] else {},
             worst=worst[n],
         )
         for n in range(days)
@@ -136,6 +136,24 @@ _MICROSECOND = timedelta(microseconds=1)
 
 def _microseconds(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
+
+
+def _intervals_in_microseconds(
+    changes: Iterable[tuple[datetime | int, str]], *, until: int
+) -> list[tuple[int, int, str]]:
+    """`status_intervals`, in whole microseconds since the epoch."""
+    ordered = sorted(
+        ((at if type(at) is int else _microseconds(at), status) for at, status in changes),
+        key=lambda change: change[0],
+    )
+    intervals: list[tuple[int, int, str]] = []
+    if not ordered:
+        return intervals
+    for (start, status), (following, _) in zip(ordered, [*ordered[1:], (until, None)], strict=True):
+        end = min(following, until)
+        if end > start:
+            intervals.append((start, end, status))
+    return intervals
 
 
 @lru_cache(maxsize=64)

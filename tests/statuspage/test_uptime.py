@@ -148,3 +148,10 @@ def test_one_pass_matches_the_definition_on_random_histories():
         for bar, (_, _, minutes) in zip(bars, expected, strict=True):
             assert bar.minutes == pytest.approx(minutes)
             assert bar.worst == (max(minutes, key=STATUS_RANK.__getitem__) if minutes else None)
+
+
+def test_instants_given_as_epoch_microseconds_count_like_datetimes():
+    # What the PostgreSQL selector hands over instead of building thousands of datetimes.
+    changes = [(t(1, 0), "operational"), (t(27, 22, 30), "major_outage"), (t(28, 1, 15), "operational")]
+    as_microseconds = [(int(at.timestamp()) * 1_000_000, status) for at, status in changes]
+    assert daily_uptime(as_microseconds, now=NOW, days=5) == daily_uptime(changes, now=NOW, days=5)
