@@ -6,12 +6,15 @@ do not count as downtime. Time before a component's first recorded status has no
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PARTIAL_WEIGHT = 0.3
+ZERO = timedelta(0)
 STATUS_RANK = {
     "operational": 0,
     "under_maintenance": 1,
@@ -22,7 +25,7 @@ STATUS_RANK = {
 FORMULA = "downtime = major-outage minutes + 0.3 × partial-outage minutes; degraded performance and maintenance are not downtime"
 
 
-@dataclass
+@dataclass(slots=True)
 class DayUptime:
     day: date
     observed: timedelta = timedelta(0)  # how much of the day has data (0 before the start, partial today)
@@ -59,42 +62,103 @@ def status_intervals(
     return intervals
 
 
+@lru_cache(maxsize=64)
+def day_bounds(first_day: date, days: int, tz: str) -> tuple[datetime, ...]:
+    """The UTC instants of `days` + 1 consecutive midnights in `tz`, from `first_day` on.
+
+    Day bounds are midnights in the zone, converted to UTC: arithmetic between datetimes sharing a
+    tzinfo ignores offsets, which would make a DST day 24 hours instead of 23 or 25. Every component of a
+    page shares them, so they are computed once per day and zone."""
+    zone = ZoneInfo(tz)
+    return tuple(
+        datetime.combine(first_day + timedelta(days=n), time.min, tzinfo=zone).astimezone(UTC)
+        for n in range(days + 1)
+    )
+
+
 def daily_uptime(
-    changes: Iterable[tuple[datetime, str]],
+    changes: Iterable[tuple[datetime | int, str]],
     *,
     now: datetime,
     days: int = 90,
     tz: str = "UTC",
     start_date: date | None = None,
 ) -> list[DayUptime]:
-    """One entry per calendar day (in `tz`) for the last `days` days, oldest first, today last."""
+    """One entry per calendar day (in `tz`) for the last `days` days, oldest first, today last.
+
+    A change's instant is a datetime or whole microseconds since the Unix epoch (what a database can hand
+    over without building thousands of datetimes). One pass over the sorted intervals: a day cursor only moves forward, so the cost is
+    O(intervals + days), not O(intervals × days)."""
     zone = ZoneInfo(tz)
     today = now.astimezone(zone).date()
     first_day = today - timedelta(days=days - 1)
-    bars = [DayUptime(day=first_day + timedelta(days=n)) for n in range(days)]
+    # Whole microseconds since the epoch: integer arithmetic is exact and far cheaper than datetimes.
+    bounds = _microseconds_bounds(first_day, days, tz)
+    counted_from = _microseconds(day_bounds(start_date, 1, tz)[0]) if start_date else bounds[0]
+    counted_from = max(counted_from, bounds[0])
+    observed = [0] * days
+    spent: list[dict[str, int]] = [{} for _ in range(days)]
+    worst: list[str | None] = [None] * days
+    day = 0
+    for start, end, status in _intervals_in_microseconds(changes, until=_microseconds(now)):
+        if end <= counted_from:
+            continue
+        start = max(start, counted_from)
+        if start >= bounds[day + 1]:
+            day = bisect_right(bounds, start, lo=day) - 1  # intervals are sorted: never moves back
+        rank = STATUS_RANK[status]
+        cursor = day
+        while cursor < days and bounds[cursor] < end:
+            span = min(end, bounds[cursor + 1]) - max(start, bounds[cursor])
+            if span > 0:
+                observed[cursor] += span
+                minutes = spent[cursor]
+                minutes[status] = minutes.get(status, 0) + span
+                if worst[cursor] is None or rank > STATUS_RANK[worst[cursor]]:
+                    worst[cursor] = status
+            cursor += 1
+        # The next interval starts where this one ended: in the last day this one touched.
+        day = max(day, min(cursor, days) - 1)
+    return [
+        DayUptime(
+            day=first_day + timedelta(days=n),
+            observed=timedelta(microseconds=observed[n]),
+            minutes={status: us / 60_000_000 for status, us in spent[n].items()} if spent[n] else {},
+            worst=worst[n],
+        )
+        for n in range(days)
+    ]
 
-    # Day bounds are midnights in the zone, converted to UTC: arithmetic between datetimes sharing a
-    # tzinfo ignores offsets, which would make a DST day 24 hours instead of 23 or 25.
-    def midnight(day: date) -> datetime:
-        return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
-    bounds = [(midnight(bar.day), midnight(bar.day + timedelta(days=1))) for bar in bars]
-    counted_from = midnight(start_date) if start_date else None
-    for start, end, status in status_intervals(changes, until=now):
-        if counted_from is not None:
-            start = max(start, counted_from)
-            if start >= end:
-                continue
-        for bar, (day_start, day_end) in zip(bars, bounds, strict=True):
-            overlap_start, overlap_end = max(start, day_start), min(end, day_end)
-            if overlap_end <= overlap_start:
-                continue
-            span = overlap_end - overlap_start
-            bar.observed += span
-            bar.minutes[status] = bar.minutes.get(status, 0.0) + span.total_seconds() / 60
-            if bar.worst is None or STATUS_RANK[status] > STATUS_RANK[bar.worst]:
-                bar.worst = status
-    return bars
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def _microseconds(moment: datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _intervals_in_microseconds(
+    changes: Iterable[tuple[datetime | int, str]], *, until: int
+) -> list[tuple[int, int, str]]:
+    """`status_intervals`, in whole microseconds since the epoch."""
+    ordered = sorted(
+        ((at if type(at) is int else _microseconds(at), status) for at, status in changes),
+        key=lambda change: change[0],
+    )
+    intervals: list[tuple[int, int, str]] = []
+    if not ordered:
+        return intervals
+    for (start, status), (following, _) in zip(ordered, [*ordered[1:], (until, None)], strict=True):
+        end = min(following, until)
+        if end > start:
+            intervals.append((start, end, status))
+    return intervals
+
+
+@lru_cache(maxsize=64)
+def _microseconds_bounds(first_day: date, days: int, tz: str) -> tuple[int, ...]:
+    return tuple(_microseconds(bound) for bound in day_bounds(first_day, days, tz))
 
 
 def uptime_percentage(bars: list[DayUptime]) -> float | None:

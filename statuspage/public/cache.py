@@ -1,8 +1,12 @@
 """Surge-proof serving for every public response.
 
 A response is rendered once per public version (the version moves on commit of any public change), kept in
-the cache, and served with an ETag. While the database is unreachable the last good rendering keeps being
-served, marked stale. The version lives in the cache, so serving a cached page needs no database at all.
+the cache, and served with an ETag. After a change, one process renders the new version (a lock taken with
+`cache.add`, with a TTL so a crashed renderer cannot hold it); meanwhile every other request is answered
+with the previous rendering, not made to wait (stale-while-revalidate). Each name keeps one rendering in
+the cache, replaced by the next, so Redis holds one copy per page whatever the number of changes. While
+the database is unreachable the last good rendering keeps being served, marked stale. The version lives
+in the cache, so serving a cached page needs no database at all.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import gzip
 import hashlib
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,9 +28,10 @@ from statuspage.public.publishing import public_version
 
 logger = logging.getLogger(__name__)
 
-RENDER_LOCK_SECONDS = 10
-WAIT_FOR_OTHER_RENDER_SECONDS = 3.0
-FRESH_SECONDS = 24 * 3600  # a version's rendering; a newer version makes it unreachable anyway
+RENDER_LOCK_SECONDS = 10  # longer than any render; a renderer that dies frees the page after this
+WAIT_FOR_OTHER_RENDER_SECONDS = 3.0  # only when there is no previous rendering at all to serve
+# A page nobody asks for leaves the cache after a week; every rendering of a page replaces the last.
+KEEP_SECONDS = 7 * 24 * 3600
 # Clients revalidate every time (cheap with ETag: a 304), and may use a stale copy if we are down.
 CACHE_CONTROL = "public, max-age=0, must-revalidate, stale-if-error=86400"
 
@@ -49,12 +55,13 @@ def _wants_gzip(request: HttpRequest) -> bool:
     return "gzip" in request.headers.get("Accept-Encoding", "")
 
 
-def _key(name: str, version: int) -> str:
-    return f"statuspage:resp:{name}:{version}"
+def _key(name: str) -> str:
+    """The one rendering kept for `name`: the latest good one, whatever its version."""
+    return f"statuspage:page:{name}"
 
 
-def _last_good_key(name: str) -> str:
-    return f"statuspage:last:{name}"
+def _lock_key(name: str) -> str:
+    return f"statuspage:rendering:{name}"
 
 
 def _etag_matches(header: str, etag: str) -> bool:
@@ -99,13 +106,14 @@ def _render(name: str, version: int, render: Callable[[], HttpResponse]) -> Rend
         gzipped=gzip.compress(content, compresslevel=6, mtime=0) if len(content) >= GZIP_MIN_BYTES else None,
     )
     if response.status_code == 200:
-        cache.set(_key(name, version), rendered, FRESH_SECONDS)
-        cache.set(_last_good_key(name), rendered, None)
+        # Replaces the previous rendering of this name: one copy per page in Redis.
+        cache.set(_key(name), rendered, KEEP_SECONDS)
         _remember(name, rendered)
     return rendered
 
 
-# Per-process copies of the latest rendering of each name, keyed by version (bounded, small).
+# Per-process copies of the latest rendering of each name (bounded, small): a fresh one is served without
+# touching Redis, and a stale one is what this process serves while another renders the new version.
 _local: dict[str, Rendered] = {}
 LOCAL_LIMIT = 256
 
@@ -113,7 +121,14 @@ LOCAL_LIMIT = 256
 def _remember(name: str, rendered: Rendered) -> None:
     if len(_local) >= LOCAL_LIMIT and name not in _local:
         _local.clear()
-    _local[name] = rendered
+    current = _local.get(name)
+    if current is None or current.version <= rendered.version:
+        _local[name] = rendered
+
+
+def _previous(name: str) -> Rendered | None:
+    """The rendering to serve while a newer one is being built: this process's, else the shared one."""
+    return _local.get(name) or cache.get(_key(name))
 
 
 def cached_public_response(
@@ -122,32 +137,37 @@ def cached_public_response(
     """Serve `name` (a path plus query) from the cache, rendering it at most once per public version."""
     try:
         version = public_version()
-        # Hot path: this process already holds this version's bytes, so one small cache read suffices.
+        # Hot path: this process already holds this version's bytes.
         local = _local.get(name)
         if local is not None and local.version == version:
             return _respond(request, local)
-        hit = cache.get(_key(name, version))
+        token = uuid.uuid4().hex
+        locked = cache.add(_lock_key(name), token, RENDER_LOCK_SECONDS)
     except Exception:  # the cache itself is down: render straight from the database
         logger.exception("Status page cache unavailable")
         return render()
-    if hit is not None:
-        _remember(name, hit)
-        return _respond(request, hit)
-    lock = f"statuspage:lock:{name}:{version}"
-    locked = False
+    if not locked:
+        # Another process is rendering: answer at once with the previous page (its own ETag), no wait.
+        previous = _previous(name)
+        if previous is not None:
+            return _respond(request, previous)
+        # Nothing to show at all (first request after a flush): wait, briefly, for that render.
+        deadline = time.monotonic() + WAIT_FOR_OTHER_RENDER_SECONDS
+        while time.monotonic() < deadline:
+            time.sleep(0.02)
+            kept = cache.get(_key(name))
+            if kept is not None:
+                _remember(name, kept)
+                return _respond(request, kept)
     try:
-        locked = cache.add(lock, 1, RENDER_LOCK_SECONDS)
-        if not locked:
-            # Someone is rendering this very state: wait for theirs instead of rendering it again.
-            deadline = time.monotonic() + WAIT_FOR_OTHER_RENDER_SECONDS
-            while time.monotonic() < deadline:
-                time.sleep(0.02)
-                hit = cache.get(_key(name, version))
-                if hit is not None:
-                    return _respond(request, hit)
+        kept = cache.get(_key(name))
+        if kept is not None and kept.version >= version:
+            # Rendered by another process already (we only hold the lock because it has finished).
+            _remember(name, kept)
+            return _respond(request, kept)
         return _respond(request, _render(name, version, render))
     except DatabaseError:
-        last_good = cache.get(_last_good_key(name))
+        last_good = _previous(name)
         if last_good is None:
             raise
         logger.warning(
@@ -156,4 +176,14 @@ def cached_public_response(
         return _respond(request, last_good, stale=True)
     finally:
         if locked:
-            cache.delete(lock)
+            _unlock(name, token)
+
+
+def _unlock(name: str, token: str) -> None:
+    # Only our own lock: if our render outlived the TTL, another process holds the lock now. (Between the
+    # read and the delete a new holder could slip in; it then renders once more, which is harmless.)
+    try:
+        if cache.get(_lock_key(name)) == token:
+            cache.delete(_lock_key(name))
+    except Exception:
+        logger.warning("Could not release the status page render lock for %s", name, exc_info=True)

@@ -68,11 +68,11 @@ class _VersionListener:
                 pubsub.subscribe(VERSION_CHANNEL)
                 self.saw(_read_version())  # subscribed first, then read: nothing can slip between
                 while True:
-                    message = pubsub.get_message(timeout=LISTENER_RECHECK_SECONDS)
-                    if message and message.get("type") == "message":
-                        self.saw(int(message["data"]))
-                    else:
-                        self.saw(_read_version())
+                    pubsub.get_message(timeout=LISTENER_RECHECK_SECONDS)
+                    # A message only says "re-read": the version itself comes from our own cache. Pub/sub
+                    # channels span every Redis database, so another deployment on the same server (another
+                    # db number) publishes on this channel too, and its numbers are not ours.
+                    self.saw(_read_version())
             except Exception:
                 logger.warning("Status page version listener lost Redis; retrying", exc_info=True)
                 self.version = None

@@ -40,6 +40,16 @@ def _public_view(incident) -> dict:
     }
 
 
+def _public_headline(incident) -> dict:
+    """What a list of past incidents shows: no updates, no components (see `recent_days`)."""
+    published = getattr(incident, "public_postmortem_summary", "") or ""
+    return {
+        "id": incident.pk,
+        "title": incident.public_title,
+        "status": public_status(incident.status, postmortem_published=bool(published)),
+    }
+
+
 def _home_context() -> dict:
     groups = components_with_uptime()
     components = [row.component for group in groups for row in group.rows]
@@ -51,7 +61,7 @@ def _home_context() -> dict:
         "incidents": [_public_view(i) for i in public_active_incidents()],
         "active_maintenance": list(active_maintenance()),
         "upcoming_maintenance": list(upcoming_maintenance()),
-        "recent_days": [(day, [_public_view(i) for i in incidents]) for day, incidents in recent_days()],
+        "recent_days": [(day, [_public_headline(i) for i in incidents]) for day, incidents in recent_days()],
         "uptime_formula": FORMULA,
         "rendered_at": timezone.now(),
     }

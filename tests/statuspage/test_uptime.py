@@ -4,7 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from statuspage.uptime import daily_uptime, status_intervals, uptime_percentage
+from statuspage.uptime import STATUS_RANK, daily_uptime, status_intervals, uptime_percentage
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
 
@@ -75,3 +75,83 @@ def test_days_follow_the_page_time_zone_across_a_dst_change():
 def test_ninety_bars_oldest_first():
     bars = daily_uptime([(t(1, 0, month=1), "operational")], now=NOW, days=90)
     assert len(bars) == 90 and bars[-1].day == date(2026, 11, 29) and bars[0].day == date(2026, 9, 1)
+
+
+def _reference_daily_uptime(changes, *, now, days, start_date=None):
+    """The definition, the slow way: every interval against every UTC day (what the page computed before)."""
+    first_day = now.date() - timedelta(days=days - 1)
+    counted_from = datetime.combine(start_date, datetime.min.time(), tzinfo=UTC) if start_date else None
+    result = []
+    for n in range(days):
+        day_start = datetime.combine(first_day + timedelta(days=n), datetime.min.time(), tzinfo=UTC)
+        day_end = day_start + timedelta(days=1)
+        observed, minutes = timedelta(0), {}
+        for start, end, status in status_intervals(changes, until=now):
+            if counted_from is not None:
+                start = max(start, counted_from)
+            span = min(end, day_end) - max(start, day_start)
+            if span > timedelta(0):
+                observed += span
+                minutes[status] = minutes.get(status, 0.0) + span.total_seconds() / 60
+        result.append((first_day + timedelta(days=n), observed, minutes))
+    return result
+
+
+def test_an_outage_spanning_three_days_is_split_at_utc_midnights():
+    changes = [(t(1, 0), "operational"), (t(26, 22), "major_outage"), (t(28, 3), "operational")]
+    bars = daily_uptime(changes, now=NOW, days=4)
+    assert [bar.day.day for bar in bars] == [26, 27, 28, 29]
+    assert [bar.minutes.get("major_outage", 0) for bar in bars] == [120, 1440, 180, 0]
+    assert [bar.worst for bar in bars] == ["major_outage", "major_outage", "major_outage", "operational"]
+    assert bars[1].uptime == 0.0 and bars[0].observed == bars[1].observed == timedelta(days=1)
+
+
+def test_a_status_still_open_now_counts_up_to_now_only():
+    changes = [(t(1, 0), "operational"), (t(28, 20), "partial_outage")]  # never recovered
+    bars = daily_uptime(changes, now=NOW, days=2)
+    assert bars[0].minutes == {"operational": 20 * 60, "partial_outage": 4 * 60}
+    assert bars[1].minutes == {"partial_outage": 12 * 60} and bars[1].observed == timedelta(hours=12)
+
+
+def test_a_component_created_mid_range_has_no_data_before_its_first_status():
+    changes = [(t(27, 18), "operational"), (t(28, 1), "degraded_performance"), (t(28, 2), "operational")]
+    bars = daily_uptime(changes, now=NOW, days=90)
+    assert all(bar.uptime is None and bar.worst is None for bar in bars[:-3])
+    assert bars[-3].observed == timedelta(hours=6) and bars[-3].uptime == 1.0
+    assert bars[-2].minutes == {"operational": 23 * 60, "degraded_performance": 60}
+    assert bars[-2].worst == "degraded_performance" and bars[-2].uptime == 1.0
+    assert uptime_percentage(bars) == 1.0
+
+
+def test_utc_days_are_always_24_hours_even_on_european_dst_days():
+    # 2026-03-29 and 2026-10-25 change the clocks in Europe; UTC days do not move.
+    for day in (datetime(2026, 3, 29, tzinfo=UTC), datetime(2026, 10, 25, tzinfo=UTC)):
+        bars = daily_uptime([(day - timedelta(days=5), "operational")], now=day + timedelta(days=1), days=3)
+        assert [bar.observed for bar in bars[:2]] == [timedelta(hours=24)] * 2
+
+
+def test_one_pass_matches_the_definition_on_random_histories():
+    import random
+
+    rng = random.Random(7)
+    statuses = ["operational", "degraded_performance", "partial_outage", "major_outage", "under_maintenance"]
+    for _ in range(40):
+        changes = [
+            (NOW - timedelta(minutes=rng.randint(0, 120 * 24 * 60)), rng.choice(statuses))
+            for _ in range(rng.randint(0, 60))
+        ]
+        start_date = rng.choice([None, date(2026, 10, 1), date(2026, 11, 28), date(2025, 1, 1)])
+        bars = daily_uptime(changes, now=NOW, days=90, start_date=start_date)
+        expected = _reference_daily_uptime(changes, now=NOW, days=90, start_date=start_date)
+        assert [bar.day for bar in bars] == [day for day, _, _ in expected]
+        assert [bar.observed for bar in bars] == [observed for _, observed, _ in expected]
+        for bar, (_, _, minutes) in zip(bars, expected, strict=True):
+            assert bar.minutes == pytest.approx(minutes)
+            assert bar.worst == (max(minutes, key=STATUS_RANK.__getitem__) if minutes else None)
+
+
+def test_instants_given_as_epoch_microseconds_count_like_datetimes():
+    # What the PostgreSQL selector hands over instead of building thousands of datetimes.
+    changes = [(t(1, 0), "operational"), (t(27, 22, 30), "major_outage"), (t(28, 1, 15), "operational")]
+    as_microseconds = [(int(at.timestamp()) * 1_000_000, status) for at, status in changes]
+    assert daily_uptime(as_microseconds, now=NOW, days=5) == daily_uptime(changes, now=NOW, days=5)

@@ -1,6 +1,12 @@
-"""Template filters for the public page."""
+"""Template filters and tags for the public page."""
+
+from functools import lru_cache
 
 from django import template
+from django.utils.dateformat import format as date_format
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 
 register = template.Library()
 
@@ -21,3 +27,55 @@ def percent(value, digits: int = 2) -> str:
 def minutes(value) -> str:
     value = round(value or 0)
     return f"{value // 60} h {value % 60} min" if value >= 60 else f"{value} min"
+
+
+# What each day's tooltip lists after the uptime, in this order, and in these words.
+_TOOLTIP_PARTS = (
+    ("major_outage", "major outage"),
+    ("partial_outage", "partial outage"),
+    ("degraded_performance", "degraded"),
+    ("under_maintenance", "maintenance"),
+)
+
+
+@lru_cache(maxsize=1024)
+def _day_label(day, language) -> str:
+    # Every component row shows the same 90 days: format (and escape) each once, not 18,000 times.
+    return escape(date_format(day, "M j"))
+
+
+@lru_cache(maxsize=64)
+def _bar_class(worst) -> str:
+    return escape(f"b-{worst or 'none'}")
+
+
+# Most days of most components are alike (a whole day operational), so a page repeats the same few thousand
+# bars: each is built once per process, found again by what it shows. Bounded: cleared when full.
+_bars_built: dict[tuple, str] = {}
+BARS_REMEMBERED = 50_000
+
+
+def _day_bar(index, bar, language) -> str:
+    key = (index, bar.day, bar.worst, bar.observed, tuple(bar.minutes.items()), language)
+    built = _bars_built.get(key)
+    if built is None:
+        spent = bar.minutes
+        title = f"{_day_label(bar.day, language)}: {percent(bar.uptime)}"
+        for status, words in _TOOLTIP_PARTS:
+            if spent.get(status):
+                title += f"; {words} {minutes(spent[status])}"
+        built = f'<rect x="{index * 5}" width="4" height="24" class="{_bar_class(bar.worst)}"><title>{title}</title></rect>'
+        if len(_bars_built) >= BARS_REMEMBERED:
+            _bars_built.clear()
+        _bars_built[key] = built
+    return built
+
+
+@register.simple_tag
+def uptime_day_bars(bars) -> SafeString:
+    """The 90 `<rect>`s of a component's uptime bar, one string instead of 90 template loops: at 200
+    components the loop was most of the page's render. Same markup as the template it replaced."""
+    language = get_language()
+    return mark_safe(  # noqa: S308 -- built from escaped labels and numbers only
+        "".join([_day_bar(index, bar, language) for index, bar in enumerate(bars)])
+    )
