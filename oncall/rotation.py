@@ -363,49 +363,106 @@ def _flatten(segments: list[tuple[datetime, datetime, int, str, str]]) -> list[S
     return [Shift(lo, hi, person, source) for lo, hi, person, source in out]
 
 
-def on_call_at(schedule: Schedule, instant: datetime) -> str | None:
-    """Who is on call at `instant`, computing only the turn that contains it in each layer."""
+def cover_at(schedule: Schedule, instant: datetime) -> tuple[str, str] | None:
+    """(person, source) on call at `instant`, the source a layer's name or "override"; None in a gap. Computes
+    only the turn that contains the instant in each layer."""
     _require_aware(instant)
     instant = instant.astimezone(UTC)
     for override in reversed(schedule.overrides):
         if override.start <= instant < override.end:
-            return override.person
+            return override.person, OVERRIDE
     for layer in reversed(schedule.layers):
         person = _layer_person_at(layer, instant)
         if person is not None:
-            return person
+            return person, layer.name
     return None
+
+
+def on_call_at(schedule: Schedule, instant: datetime) -> str | None:
+    """Who is on call at `instant`, computing only the turn that contains it in each layer."""
+    cover = cover_at(schedule, instant)
+    return cover[0] if cover else None
+
+
+def _layer_boundaries(layer: Layer, lo: datetime, hi: datetime) -> set[datetime]:
+    """Every instant in (lo, hi] at which what `layer` says may change: its turn changes and the edges of its
+    restriction windows (a superset is fine: the caller asks who is on call at each)."""
+    rotation = layer.rotation
+    zone, length, anchor = rotation.zone, rotation.turn.wall, rotation.anchor
+    out = set()
+    k = max(0, (_local(lo, zone) - anchor - _SLACK) // length)
+    while (moment := _utc(anchor + k * length, zone)) <= hi:
+        if moment > lo:
+            out.add(moment)
+        k += 1
+    if layer.restrictions.windows:
+        day, last = lo.astimezone(zone).date() - _DAY, hi.astimezone(zone).date()
+        while day <= last:
+            for window in layer.restrictions.windows:
+                if day.weekday() in window.days:
+                    out.update(edge for edge in _window_span(day, window, zone) if lo < edge <= hi)
+            day += _DAY
+    return out
 
 
 def next_handoff(
     schedule: Schedule, instant: datetime, *, within: timedelta = timedelta(days=35)
 ) -> Handoff | None:
     """The first moment after `instant` (and within `within`) at which the person on call changes; a change to or
-    from nobody (a coverage gap) counts. None if nothing changes in that time."""
+    from nobody (a coverage gap) counts. None if nothing changes in that time.
+
+    Read from the layers and overrides directly, without building the final schedule: only the instants where
+    some layer or override may change are visited, in order, a day's worth first and then doubling, so a
+    schedule that hands off within hours costs a handful of `on_call_at` lookups however long `within` is."""
     _require_aware(instant)
     instant = instant.astimezone(UTC)
     horizon = instant + within
     who = on_call_at(schedule, instant)
-    cursor = instant
-    for shift in final_schedule(schedule, instant, horizon):
-        if shift.start > cursor and who is not None:
-            return Handoff(cursor, who, None)
-        if shift.person != who:
-            return Handoff(shift.start, who, shift.person)
-        cursor = shift.end
-    if cursor < horizon and who is not None:
-        return Handoff(cursor, who, None)
+    lo, step = instant, _DAY
+    while lo < horizon:
+        hi = min(lo + step, horizon)
+        candidates = set()
+        for layer in schedule.layers:
+            candidates |= _layer_boundaries(layer, lo, hi)
+        for override in schedule.overrides:
+            candidates.update(edge for edge in (override.start, override.end) if lo < edge <= hi)
+        for moment in sorted(candidates):
+            if moment >= horizon:  # the horizon itself is outside [instant, instant + within)
+                break
+            person = on_call_at(schedule, moment)
+            if person != who:
+                return Handoff(moment, who, person)
+        lo, step = hi, step * 2
     return None
 
 
+def _covered(layer: Layer, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    """The stretches of [start, end) that `layer` covers, whoever holds them: turns follow one another without a
+    break from the rotation's first turn, so only that beginning and the restriction windows matter."""
+    begins = max(start, _utc(layer.rotation.anchor, layer.rotation.zone))
+    if begins >= end:
+        return []
+    if not layer.restrictions.windows:
+        return [(begins, end)]
+    return [
+        (max(lo, begins), hi) for lo, hi in _windows(layer.restrictions, layer.rotation.zone, begins, end)
+    ]
+
+
 def gaps(schedule: Schedule, start: datetime, end: datetime) -> list[Gap]:
-    """Stretches of [start, end) that no layer and no override covers."""
+    """Stretches of [start, end) that no layer and no override covers: the complement of what they cover
+    together, which needs neither the turns nor who wins where they overlap."""
     start, end = _interval(start, end)
+    spans = [span for layer in schedule.layers for span in _covered(layer, start, end)]
+    for override in schedule.overrides:
+        lo, hi = max(override.start.astimezone(UTC), start), min(override.end.astimezone(UTC), end)
+        if lo < hi:
+            spans.append((lo, hi))
     out, cursor = [], start
-    for shift in final_schedule(schedule, start, end):
-        if shift.start > cursor:
-            out.append(Gap(cursor, shift.start))
-        cursor = shift.end
+    for lo, hi in _union(spans):
+        if lo > cursor:
+            out.append(Gap(cursor, lo))
+        cursor = max(cursor, hi)
     if cursor < end:
         out.append(Gap(cursor, end))
     return out

@@ -76,9 +76,19 @@ def teams_with_members() -> QuerySet[Team]:
 def schedules_for_engine(*, overrides_ending_after: datetime | None = None) -> QuerySet[Schedule]:
     """Schedules with everything `rotation_schedule` needs: four queries however many schedules there are.
     `overrides_ending_after` leaves out overrides that are over by then (they cannot matter later)."""
-    places = LayerParticipant.objects.select_related("user").order_by("position")
+    # The engine names people by username: loading whole user rows for every place would cost more than the
+    # schedule maths on a board of hundreds of schedules.
+    places = (
+        LayerParticipant.objects.select_related("user")
+        .only("layer_id", "position", "user__username")
+        .order_by("position")
+    )
     layers = ScheduleLayer.objects.order_by("position").prefetch_related(Prefetch("places", queryset=places))
-    overrides = ScheduleOverride.objects.select_related("user").order_by("id")
+    overrides = (
+        ScheduleOverride.objects.select_related("user")
+        .only("schedule_id", "start", "end", "user__username")
+        .order_by("id")
+    )
     if overrides_ending_after is not None:
         overrides = overrides.filter(end__gt=overrides_ending_after)
     return Schedule.objects.select_related("team").prefetch_related(
@@ -147,16 +157,25 @@ def rotation_schedule(schedule: Schedule) -> rotation.Schedule:
 
 
 def schedules_filtered(
-    *, schedule: str = "", team: str = "", region: str = "", **kwargs
+    *, schedule: str = "", team: str = "", region: str = "", user: str = "", **kwargs
 ) -> QuerySet[Schedule]:
-    """For "who is on call": a region keeps the schedules of teams with members in it."""
+    """For "who is on call": a region keeps the schedules of teams with members in it; a user keeps the
+    schedules where that person takes turns or holds an override. Subqueries, not joins, so a schedule is listed
+    once and a page's count needs no DISTINCT."""
     schedules = schedules_for_engine(**kwargs)
     if schedule:
         schedules = schedules.filter(slug=schedule)
     if team:
         schedules = schedules.filter(team__slug=team)
     if region:
-        schedules = schedules.filter(team__memberships__region__code__iexact=region).distinct()
+        teams = TeamMembership.objects.filter(region__code__iexact=region).values("team_id")
+        schedules = schedules.filter(team_id__in=teams)
+    if user:
+        takes_turns = LayerParticipant.objects.filter(user__username=user).values("layer__schedule_id")
+        covers = ScheduleOverride.objects.filter(user__username=user)
+        if kwargs.get("overrides_ending_after") is not None:
+            covers = covers.filter(end__gt=kwargs["overrides_ending_after"])
+        schedules = schedules.filter(Q(pk__in=takes_turns) | Q(pk__in=covers.values("schedule_id")))
     return schedules.order_by("name", "pk")
 
 
@@ -203,10 +222,23 @@ def schedules_with_person(user) -> QuerySet[Schedule]:
     return schedules_for_engine().filter(pk__in=ids).order_by("name", "pk")
 
 
-def regions_of_team_members() -> dict[tuple[int, str], Region]:
+def board_schedules(*, search: str = "", team: str = "", **kwargs) -> QuerySet[Schedule]:
+    """The now board's schedules, team by team: `search` finds a schedule by its name or its team's name, `team`
+    keeps one team (by slug)."""
+    schedules = schedules_for_engine(**kwargs)
+    if search:
+        schedules = schedules.filter(Q(name__icontains=search) | Q(team__name__icontains=search))
+    if team:
+        schedules = schedules.filter(team__slug=team)
+    return schedules.order_by("team__name", "team_id", "name", "pk")
+
+
+def regions_of_team_members(team_ids: Iterable[int] | None = None) -> dict[tuple[int, str], Region]:
     """Each member's region by (team id, username): the region that holds a team's schedule while that member
-    is on call for it (the now board's "which region holds it")."""
+    is on call for it (the now board's "which region holds it"). `team_ids` reads only those teams."""
     memberships = TeamMembership.objects.select_related("user", "region")
+    if team_ids is not None:
+        memberships = memberships.filter(team_id__in=list(team_ids))
     return {(m.team_id, m.user.username): m.region for m in memberships}
 
 

@@ -57,6 +57,9 @@ class OnCallQueryInput(serializers.Serializer):
     region = LineSerializerField(
         required=False, max_length=8, help_text="Schedules of teams with members there"
     )
+    user = serializers.SlugField(
+        required=False, max_length=150, help_text="Schedules where this username takes turns or covers"
+    )
 
 
 class RangeInput(serializers.Serializer):
@@ -178,14 +181,6 @@ class OnCallOutput(serializers.Serializer):
     person = serializers.CharField(allow_null=True)
     source = serializers.CharField(allow_null=True, help_text='Layer name, "override", or null in a gap')
     next_handoff = HandoffOutput(allow_null=True)
-
-
-class OnCallAnswerOutput(serializers.Serializer):
-    at = serializers.DateTimeField()
-    results = OnCallOutput(many=True)
-    broken = BrokenScheduleOutput(
-        many=True, help_text="Schedules that could not be evaluated; the others are answered regardless"
-    )
 
 
 class OverrideOutput(serializers.Serializer):

@@ -3,12 +3,11 @@ request's shape, calls one service or selector with the token's owner as the act
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from oncall import rotation, selectors, services
@@ -61,42 +60,69 @@ class TeamListView(generics.ListAPIView):
 
 
 def _on_call_row(schedule, engine, at) -> dict:
-    now = rotation.final_schedule(engine, at, at + timedelta(microseconds=1))
+    cover = rotation.cover_at(engine, at)
     return {
         "schedule": schedule.slug,
         "team": schedule.team.slug,
-        "person": now[0].person if now else None,
-        "source": now[0].source if now else None,
+        "person": cover[0] if cover else None,
+        "source": cover[1] if cover else None,
         "next_handoff": rotation.next_handoff(engine, at),
     }
 
 
-class OnCallView(APIView):
-    """Who is on call in every schedule at one instant."""
+class OnCallPagination(api_settings.DEFAULT_PAGINATION_CLASS):
+    """The project's page of schedules (taken from the settings: a domain app does not import the API door),
+    and beside it the instant asked about and the schedules of this page the engine could not read."""
+
+    def get_paginated_response_schema(self, schema):
+        answer = super().get_paginated_response_schema(schema)
+        answer["properties"]["at"] = {"type": "string", "format": "date-time"}
+        answer["properties"]["broken"] = {
+            "type": "array",
+            "description": "Schedules of this page that could not be evaluated; the others are answered regardless",
+            "items": BROKEN_SCHEMA,
+        }
+        answer["required"] = [*answer.get("required", []), "at", "broken"]
+        return answer
+
+
+BROKEN_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "schedule": {"type": "string"},
+        "name": {"type": "string"},
+        "problem": {"type": "string", "description": "Why the engine could not evaluate it"},
+    },
+    "required": ["schedule", "name", "problem"],
+}
+
+
+class OnCallView(generics.GenericAPIView):
+    """Who is on call in every schedule at one instant, a page of schedules at a time."""
 
     scope_area = SCOPE_AREA
+    serializer_class = s.OnCallOutput
+    pagination_class = OnCallPagination
 
     @extend_schema(
         tags=TAG,
         summary="Who is on call at an instant (default now), with the source and the next handoff",
         parameters=[s.OnCallQueryInput],
-        responses={200: s.OnCallAnswerOutput, 400: PROBLEM},
+        responses={200: s.OnCallOutput(many=True), 400: PROBLEM},
     )
     def get(self, request):
         query = valid_input(s.OnCallQueryInput, request.query_params)
         at = query.pop("at", None) or timezone.now()
-        schedules = selectors.schedules_filtered(overrides_ending_after=at, **query)
+        # Only this page's schedules are read and evaluated.
+        schedules = self.paginate_queryset(selectors.schedules_filtered(overrides_ending_after=at, **query))
         rows, broken = selectors.each_schedule(
             schedules, lambda schedule, engine: _on_call_row(schedule, engine, at)
         )
-        return Response(
-            {
-                "at": at,
-                "results": s.OnCallOutput(rows, many=True).data,
-                # Schedules whose rows the engine cannot read; every other schedule is still answered.
-                "broken": s.BrokenScheduleOutput(broken, many=True).data,
-            }
-        )
+        response = self.get_paginated_response(s.OnCallOutput(rows, many=True).data)
+        response.data["at"] = serializers.DateTimeField().to_representation(at)
+        # Schedules whose rows the engine cannot read; every other schedule is still answered.
+        response.data["broken"] = s.BrokenScheduleOutput(broken, many=True).data
+        return response
 
 
 class ScheduleListView(generics.GenericAPIView):

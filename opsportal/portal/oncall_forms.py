@@ -11,7 +11,8 @@ import datetime
 from django import forms
 from django.contrib.auth import get_user_model
 
-from oncall.models import TurnUnit
+from oncall.alert_selectors import SEARCH_MAX
+from oncall.models import Team, TurnUnit
 from oncall.rotation import MAX_TURN_HOURS
 from opsportal.core.bounds import MAX_POSITION
 from opsportal.core.fields import DateFormField, LineFormField
@@ -133,3 +134,23 @@ class LayerForm(PanelForm):
             else []
         )
         return data
+
+
+class BoardFilterForm(forms.Form):
+    """The now board's filter: one team, or a schedule or team name."""
+
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.order_by("name"), to_field_name="slug", required=False, empty_label="Every team"
+    )
+    q = LineFormField(
+        max_length=SEARCH_MAX,
+        required=False,
+        label="Schedule or team name",
+        widget=forms.SearchInput(attrs={"autocomplete": "off"}),
+    )
+
+    def filters(self) -> dict[str, str]:
+        if not self.is_valid():
+            return {"search": "", "team": ""}
+        team = self.cleaned_data.get("team")
+        return {"search": self.cleaned_data.get("q") or "", "team": team.slug if team else ""}

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.exceptions import BadRequest, ValidationError
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +28,8 @@ from opsportal.portal import oncall_forms as f
 from opsportal.portal.access import staff_required
 
 GAP_HORIZON = timedelta(days=30)
+# Schedules per page of the now board: its gaps column reads 30 days of each row's final schedule.
+BOARD_PAGE_SIZE = 40
 DAY = timedelta(days=1)
 
 
@@ -57,14 +60,16 @@ class RegionNow:
 def _schedule_now(
     schedule: Schedule, engine: rotation.Schedule, now: datetime, region_of: dict[tuple[int, str], Region]
 ) -> ScheduleNow:
-    on_call = rotation.on_call_at(engine, now)
+    # Who holds it and who takes it next come from the layers directly; only the gaps column reads a stretch of
+    # the final schedule, and only for the page's rows.
+    cover = rotation.cover_at(engine, now)
+    on_call = cover[0] if cover else None
     handoff = rotation.next_handoff(engine, now)
-    current = rotation.final_schedule(engine, now, now + timedelta(seconds=1))
     return ScheduleNow(
         schedule=schedule,
         on_call=on_call,
         region=region_of.get((schedule.team_id, on_call)) if on_call else None,
-        override=bool(current) and current[0].source == rotation.OVERRIDE,
+        override=cover is not None and cover[1] == rotation.OVERRIDE,
         handoff=handoff,
         handoff_region=region_of.get((schedule.team_id, handoff.to_person))
         if handoff and handoff.to_person
@@ -79,16 +84,19 @@ def _in_business_hours(region: Region, local_now: datetime) -> bool:
 
 @staff_required()
 def oncall_board(request):
-    """Who is on call now, per team; which region holds each schedule; the next handoff. Times in the viewer's
-    own zone (their staff profile), each region's clock in its own zone."""
+    """Who is on call now, a page of schedules at a time grouped by team (filter by team or name); which region
+    holds each schedule; the next handoff. Times in the viewer's own zone (their staff profile), each region's
+    clock in its own zone. The filter and the pager swap in the results alone with htmx."""
     now = timezone.now()
-    schedules = list(selectors.schedules_for_engine(overrides_ending_after=now).order_by("name", "pk"))
-    region_of = selectors.regions_of_team_members()
+    form = f.BoardFilterForm(request.GET or None)
+    schedules = selectors.board_schedules(overrides_ending_after=now, **form.filters())
+    page = Paginator(schedules, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    region_of = selectors.regions_of_team_members({schedule.team_id for schedule in page})
     rows, broken = selectors.each_schedule(
-        schedules, lambda schedule, engine: _schedule_now(schedule, engine, now, region_of)
+        page, lambda schedule, engine: _schedule_now(schedule, engine, now, region_of)
     )
     teams: dict[int, dict] = {}
-    for row in sorted(rows, key=lambda row: (row.schedule.team.name, row.schedule.name)):
+    for row in rows:  # already in team order
         teams.setdefault(row.schedule.team_id, {"team": row.schedule.team, "rows": []})["rows"].append(row)
     regions = []
     for region in selectors.regions():
@@ -98,17 +106,24 @@ def oncall_board(request):
     viewer_zone = selectors.time_zones_of([request.user.get_username()]).get(
         request.user.get_username(), "UTC"
     )
+    query = request.GET.copy()
+    query.pop("page", None)
+    partial = request.htmx and not request.htmx.boosted
     return render(
         request,
-        "portal/oncall/board.html",
+        "portal/oncall/_board_results.html" if partial else "portal/oncall/board.html",
         {
             "now": now,
             "viewer_zone": viewer_zone,
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
             "regions": regions,
             "teams": list(teams.values()),
             "horizon_days": GAP_HORIZON.days,
             "broken": broken,
         },
+        status=400 if form.is_bound and not form.is_valid() else 200,
     )
 
 

@@ -89,10 +89,57 @@ def test_oncall_query_count_is_constant(
             start=date(2026, 1, 1),
             time_zone="UTC",
         )
-    # token lookup and scope checks, then four for all the schedules
-    with django_assert_max_num_queries(8):
+    # token lookup and scope checks, the page's count, then four for all the page's schedules
+    with django_assert_max_num_queries(9):
         response = api.get(ONCALL, data={"at": "2026-10-20T15:00:00Z"}, token=read_token)
     assert len(response.json()["results"]) == 9
+    with django_assert_max_num_queries(9):
+        response = api.get(ONCALL, data={"at": "2026-10-20T15:00:00Z", "page_size": 4}, token=read_token)
+    assert len(response.json()["results"]) == 4
+
+
+def test_oncall_is_paginated_like_every_list(api, schedule, team, rob, ana, read_token):
+    for n in range(4):
+        other = services.schedule_create(actor=SYSTEM, name=f"S{n}", slug=f"s{n}", team=team)
+        services.layer_create(
+            actor=SYSTEM,
+            schedule=other,
+            name="L",
+            participants=[rob],
+            start=date(2026, 1, 1),
+            time_zone="UTC",
+        )
+    query = {"at": "2026-10-20T15:00:00Z", "page_size": 2}
+    first = api.get(ONCALL, data=query, token=read_token).json()
+    assert first["count"] == 5 and first["previous"] is None and first["at"] == "2026-10-20T15:00:00Z"
+    assert [row["schedule"] for row in first["results"]] == ["payments-primary", "s0"]
+    last = api.get(ONCALL, data={**query, "page": 3}, token=read_token).json()
+    assert [row["schedule"] for row in last["results"]] == ["s3"] and last["next"] is None
+    assert last["results"][0]["person"] == "rob" and last["broken"] == []
+    assert_problem(api.get(ONCALL, data={**query, "page": 4}, token=read_token), 404)
+    assert_problem(api.get(ONCALL, data={"page_size": 5000}, token=read_token), 400)
+
+
+def test_oncall_filters_by_user_who_takes_turns_or_covers(api, schedule, team, rob, ana, read_token):
+    mine = services.schedule_create(actor=SYSTEM, name="Rob only", slug="rob-only", team=team)
+    services.layer_create(
+        actor=SYSTEM, schedule=mine, name="L", participants=[rob], start=date(2026, 1, 1), time_zone="UTC"
+    )
+    services.schedule_create(actor=SYSTEM, name="Empty", slug="empty", team=team)
+    at = {"at": "2026-10-20T15:00:00Z"}
+    rows = api.get(ONCALL, data={**at, "user": "ana"}, token=read_token).json()["results"]
+    assert [row["schedule"] for row in rows] == ["payments-primary"]
+    rows = api.get(ONCALL, data={**at, "user": "rob"}, token=read_token).json()["results"]
+    assert [row["schedule"] for row in rows] == ["payments-primary", "rob-only"]
+    # An override puts ana on "Rob only" until it is over.
+    services.override_create(actor=SYSTEM, schedule=mine, user=ana, start=AT, end=AT + timedelta(hours=1))
+    rows = api.get(ONCALL, data={**at, "user": "ana"}, token=read_token).json()["results"]
+    assert [row["schedule"] for row in rows] == ["payments-primary", "rob-only"]
+    later = {"at": "2026-10-22T15:00:00Z", "user": "ana"}
+    assert [row["schedule"] for row in api.get(ONCALL, data=later, token=read_token).json()["results"]] == [
+        "payments-primary"
+    ]
+    assert api.get(ONCALL, data={**at, "user": "nobody"}, token=read_token).json()["results"] == []
 
 
 def test_schedule_list_create_and_detail(api, schedule, team, read_token, write_token):

@@ -112,3 +112,103 @@ def test_board_says_whether_a_region_is_in_business_hours(schedule, apac, vera, 
     assert "Outside business hours" in element_text(html, 'data-region="NA"')  # 07:51
     assert "Business hours" in element_text(html, 'data-region="EU"')  # 12:51
     assert "Outside business hours" in element_text(html, 'data-region="APAC"')  # 20:51
+
+
+def _teams_with_schedules(rob, ana, teams: int, per_team: int) -> None:
+    eu = Region.objects.get(code="EU")
+    for t in range(teams):
+        team = Team.objects.create(name=f"Team {t:02d}", slug=f"team-{t:02d}")
+        TeamMembership.objects.create(team=team, user=ana, region=eu)
+        for n in range(per_team):
+            made = services.schedule_create(
+                actor=SYSTEM, name=f"Team {t:02d} s{n}", slug=f"t{t}-s{n}", team=team
+            )
+            services.layer_create(
+                actor=SYSTEM,
+                schedule=made,
+                name="Day",
+                participants=[ana, rob],
+                turn_count=1,
+                turn_unit="days",
+                handoff_time=time(9),
+                start=date(2026, 10, 1),
+                time_zone="Europe/Dublin",
+                restrictions=[{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}],
+            )
+            if n == 0:
+                services.override_create(
+                    actor=SYSTEM,
+                    schedule=made,
+                    user=rob,
+                    start=datetime(2026, 12, 3, 12, tzinfo=UTC),
+                    end=datetime(2026, 12, 3, 13, tzinfo=UTC),
+                )
+
+
+def test_board_shows_a_page_of_schedules_team_by_team(schedule, rob, ana, vera, client_for, monkeypatch):
+    from opsportal.portal import oncall_views
+
+    monkeypatch.setattr(oncall_views, "BOARD_PAGE_SIZE", 4)
+    _teams_with_schedules(rob, ana, teams=3, per_team=2)  # 7 schedules with Payments primary
+
+    with time_machine.travel(DECEMBER, tick=False):
+        first = client_for(vera).get(BOARD)
+        last = client_for(vera).get(BOARD, {"page": 2})
+    html = first.content.decode()
+    assert [row.schedule.slug for e in first.context["teams"] for row in e["rows"]] == [
+        "payments-primary",
+        "t0-s0",
+        "t0-s1",
+        "t1-s0",
+    ]
+    assert "1–4 of 7 schedules" in visible_text(html) and "Page 1 of 2" in visible_text(html)
+    assert [row.schedule.slug for e in last.context["teams"] for row in e["rows"]] == [
+        "t1-s1",
+        "t2-s0",
+        "t2-s1",
+    ]
+    # A team cut by the page keeps its heading on the next one; each row says who and whether by override.
+    assert "Team 01" in element_text(last.content.decode(), 'data-team="team-01"')
+    row = element_text(html, 'data-schedule="t0-s0"')
+    # rob covers until 13:00 and then holds the layer's turn anyway: the handoff is at the end of the day's window.
+    assert "rob (override)" in row and "Thu 3 Dec 18:00" in row and "→ nobody (gap)" in row
+    # The region clocks hold the schedules shown.
+    assert "Holds Payments primary" in element_text(html, 'data-region="NA"')
+
+
+def test_board_filters_by_team_and_by_name_and_swaps_in_results_with_htmx(
+    schedule, rob, ana, vera, client_for
+):
+    _teams_with_schedules(rob, ana, teams=3, per_team=2)
+    client = client_for(vera)
+
+    with time_machine.travel(DECEMBER, tick=False):
+        by_team = client.get(BOARD, {"team": "team-01"})
+        by_name = client.get(BOARD, {"q": "payments"})
+        nothing = client.get(BOARD, {"q": "no such thing"})
+        partial = client.get(BOARD, {"team": "team-02"}, headers={"HX-Request": "true"})
+        unknown = client.get(BOARD, {"team": "not-a-team"})
+
+    def slugs(response):
+        return [row.schedule.slug for e in response.context["teams"] for row in e["rows"]]
+
+    assert slugs(by_team) == ["t1-s0", "t1-s1"]
+    assert slugs(by_name) == ["payments-primary"]
+    assert "No schedules match." in visible_text(nothing.content.decode())
+    body = partial.content.decode()
+    assert slugs(partial) == ["t2-s0", "t2-s1"]
+    assert body.startswith('<div id="oncall-results">') and "<html" not in body
+    assert 'data-region="EU"' in body  # the region clocks come along, holding what is shown
+    assert unknown.status_code == 400
+
+
+def test_board_query_count_is_constant(schedule, rob, ana, vera, client_for, django_assert_max_num_queries):
+    client = client_for(vera)
+    client.get(BOARD)  # the session and the role, once
+    with time_machine.travel(DECEMBER, tick=False), django_assert_max_num_queries(16) as few:
+        client.get(BOARD)
+    _teams_with_schedules(rob, ana, teams=6, per_team=10)
+    with time_machine.travel(DECEMBER, tick=False), django_assert_max_num_queries(len(few)) as many:
+        response = client.get(BOARD)
+    assert len(many) == len(few)
+    assert len([row for e in response.context["teams"] for row in e["rows"]]) == 40

@@ -21,6 +21,7 @@ from oncall.rotation import (
     Schedule,
     TurnLength,
     Window,
+    cover_at,
     fairness,
     final_schedule,
     gaps,
@@ -150,6 +151,20 @@ def test_final_schedule_overrides_and_higher_layers_win(case):
 
 
 @PROPERTY
+@given(cases())
+def test_gaps_are_exactly_what_the_final_schedule_leaves_uncovered(case):
+    schedule, start, end = case
+    uncovered, cursor = [], start
+    for shift in final_schedule(schedule, start, end):
+        if shift.start > cursor:
+            uncovered.append(Gap(cursor, shift.start))
+        cursor = shift.end
+    if cursor < end:
+        uncovered.append(Gap(cursor, end))
+    assert gaps(schedule, start, end) == uncovered
+
+
+@PROPERTY
 @given(cases(), st.lists(st.floats(0, 1), min_size=1, max_size=10))
 def test_on_call_at_agrees_with_final_schedule(case, fractions):
     schedule, start, end = case
@@ -172,6 +187,85 @@ def test_next_handoff_is_the_first_change_of_person(case):
     assert on_call_at(schedule, handoff.when - timedelta(microseconds=1)) == handoff.from_person
     assert on_call_at(schedule, handoff.when) == handoff.to_person
     assert handoff.from_person != handoff.to_person
+
+
+def _final_schedule_next_change(schedule, instant, within):
+    """The oracle: the first change of person read off the final schedule over the whole window."""
+    horizon = instant + within
+    shifts = final_schedule(schedule, instant, horizon)
+    who = shifts[0].person if shifts and shifts[0].start == instant else None
+    cursor = instant
+    for shift in shifts:
+        if shift.start > cursor and who is not None:
+            return Handoff(cursor, who, None)
+        if shift.person != who:
+            return Handoff(shift.start, who, shift.person)
+        cursor = shift.end
+    if cursor < horizon and who is not None:
+        return Handoff(cursor, who, None)
+    return None
+
+
+# Instants within a few days of a DST change in one of the zones the layers use, and overrides around them.
+DST_CHANGES = [
+    *(date(2026, 3, 8), date(2026, 11, 1)),  # Toronto
+    *(date(2026, 3, 29), date(2026, 10, 25)),  # Dublin
+    *(date(2026, 4, 5), date(2026, 10, 4)),  # Sydney
+]
+near_dst = st.builds(
+    lambda day, minutes: datetime.combine(day, time(), UTC) + timedelta(minutes=minutes),
+    st.sampled_from(DST_CHANGES),
+    st.integers(-3 * 24 * 60, 3 * 24 * 60),
+)
+
+
+@st.composite
+def handoff_cases(draw):
+    start = draw(st.one_of(moments, near_dst))
+    covers = []
+    for _ in range(draw(st.integers(0, 4))):
+        begins = start + timedelta(minutes=draw(st.integers(-24 * 60, 4 * 24 * 60)))
+        covers.append(
+            Override(begins, begins + timedelta(minutes=draw(st.integers(30, 2 * 24 * 60))), draw(names))
+        )
+    schedule = Schedule(tuple(draw(st.lists(layers, min_size=1, max_size=3))), tuple(covers))
+    within = timedelta(hours=draw(st.sampled_from([1, 6, 30, 24 * 8, 24 * 35])))
+    return schedule, start, within
+
+
+@settings(PROPERTY, max_examples=600)
+@given(handoff_cases())
+def test_next_handoff_agrees_with_the_final_schedules_next_change(case):
+    schedule, start, within = case
+    assert next_handoff(schedule, start, within=within) == _final_schedule_next_change(
+        schedule, start, within
+    )
+
+
+@PROPERTY
+@given(cases(), st.lists(st.floats(0, 1), min_size=1, max_size=10))
+def test_cover_at_names_the_final_schedules_person_and_source(case, fractions):
+    schedule, start, end = case
+    shifts = final_schedule(schedule, start, end)
+    instants = [start + (end - start) * f for f in fractions if start + (end - start) * f < end]
+    instants += [s.start for s in shifts]
+    for instant in instants:
+        expected = next(((s.person, s.source) for s in shifts if s.start <= instant < s.end), None)
+        assert cover_at(schedule, instant) == expected, instant
+
+
+@pytest.mark.parametrize(("zone", "day"), [(TORONTO, date(2026, 3, 8)), (DUBLIN, date(2026, 10, 25))])
+def test_next_handoff_across_a_dst_change_is_nine_local(zone, day):
+    schedule = Schedule((Layer("only", daily(zone, people=("ana", "ben"))),))
+    before = datetime.combine(day - timedelta(days=1), time(10), ZoneInfo(zone))
+    handoff = next_handoff(schedule, before)
+    assert handoff.when == datetime.combine(day, time(9), ZoneInfo(zone))
+    assert handoff == _final_schedule_next_change(schedule, before, timedelta(days=35))
+
+
+def test_next_handoff_of_one_person_always_on_call_is_none():
+    schedule = Schedule((Layer("only", daily(TORONTO, people=("ana",))),))
+    assert next_handoff(schedule, utc(2026, 6, 1)) is None
 
 
 # --- DST: a 09:00 handoff stays at 09:00 local ----------------------------------------------------------------
