@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -138,6 +138,11 @@ def page_indicator(components: list[Component] | None = None) -> tuple[str, str]
     )
 
 
+def _day_start(day: date) -> datetime:
+    """Midnight of `day` in the current time zone: `started_at >= _day_start(d)` is `started_at__date >= d`."""
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
 def recent_days(*, now: datetime | None = None, days: int = RECENT_DAYS) -> list[tuple[date, list]]:
     """The past `days` days, newest first, each with the headlines (id, public title, status) of the public
     incidents that started that day."""
@@ -148,7 +153,7 @@ def recent_days(*, now: datetime | None = None, days: int = RECENT_DAYS) -> list
     # years of history that is hundreds of incidents, and loading their updates was half the page's time).
     headlines = (
         public_incidents()
-        .filter(started_at__date__gte=first)
+        .filter(started_at__gte=_day_start(first))
         .prefetch_related(None)
         .only("id", "public_title", "status", "started_at")
     )
@@ -167,9 +172,15 @@ def history_months(*, months: int = 3, before: date | None = None) -> list[tuple
         starts.append(anchor)
         anchor = (anchor - timedelta(days=1)).replace(day=1)
     oldest = starts[-1]
-    incidents = list(public_incidents().filter(started_at__date__gte=oldest))
+    # Ranges on the indexed columns (not __date, which no index serves), closed above at the end of the
+    # newest month shown: the rows are bucketed below by their UTC date, so nothing later is ever listed.
+    since = _day_start(oldest)
+    until = datetime.combine((starts[0] + timedelta(days=32)).replace(day=1), time.min, tzinfo=UTC)
+    incidents = list(public_incidents().filter(started_at__gte=since, started_at__lt=until))
     windows = list(
-        maintenance_with_updates().filter(scheduled_for__date__gte=oldest, status__in=MAINTENANCE_FINISHED)
+        maintenance_with_updates().filter(
+            scheduled_for__gte=since, scheduled_for__lt=until, status__in=MAINTENANCE_FINISHED
+        )
     )
     result = []
     for month in starts:
