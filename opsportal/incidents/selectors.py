@@ -53,7 +53,9 @@ def incidents_list(filters: IncidentFilters | None = None) -> QuerySet[Incident]
     if filters.team:
         incidents = incidents.filter(team_id=filters.team)
     if filters.component:
-        incidents = incidents.filter(affected_components__component_id=filters.component)
+        # A semi-join, not a join: no duplicate rows, so no DISTINCT over the whole table (issue 11).
+        affected = AffectedComponent.objects.filter(incident=OuterRef("pk"), component_id=filters.component)
+        incidents = incidents.filter(Exists(affected))
     if filters.since:
         incidents = incidents.filter(started_at__gte=datetime.combine(filters.since, time.min, tzinfo=UTC))
     if filters.until:
@@ -65,7 +67,7 @@ def incidents_list(filters: IncidentFilters | None = None) -> QuerySet[Incident]
         if query.upper().startswith("INC-") and query[4:].isdigit():
             match |= Q(pk=int(query[4:]))
         incidents = incidents.filter(match)
-    return incidents.distinct()
+    return incidents
 
 
 def incident_detail(incident_id: int) -> Incident:
