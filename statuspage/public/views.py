@@ -41,12 +41,13 @@ def _public_view(incident) -> dict:
 
 
 def _public_headline(incident) -> dict:
-    """What a list of past incidents shows: no updates, no components (see `recent_days`)."""
+    """What a list of past incidents shows: no updates, no components (`recent_days`, `history_months`)."""
     published = getattr(incident, "public_postmortem_summary", "") or ""
     return {
         "id": incident.pk,
         "title": incident.public_title,
         "status": public_status(incident.status, postmortem_published=bool(published)),
+        "started_at": incident.started_at,
     }
 
 
@@ -116,7 +117,7 @@ def history(request):
             "statuspage/history.html",
             {
                 "months": [
-                    (month, [_public_view(i) for i in incidents], windows)
+                    (month, [_public_headline(i) for i in incidents], windows)
                     for month, incidents, windows in months
                 ],
                 "older": f"{oldest_month - timedelta(days=1):%Y-%m}",
