@@ -119,7 +119,16 @@ def _repeat_in_one_statement(
         row = cursor.fetchone()
     if row is None:
         return None
-    stored = AlertEvent(
+    stored = _event_row(integration, event, now, group_id=row[1], outcome=DEDUPLICATED)
+    stored.pk = row[0]
+    return stored
+
+
+def _event_row(
+    integration: Integration, event: InboundEvent, now: datetime, *, group_id, outcome
+) -> AlertEvent:
+    """The event log's row for `event` (unsaved)."""
+    return AlertEvent(
         integration=integration,
         received_at=now,
         action=event.action,
@@ -129,11 +138,9 @@ def _repeat_in_one_statement(
         source=event.source,
         labels=event.labels,
         payload=raw_for_log(event),
-        group_id=row[1],
-        outcome=DEDUPLICATED,
+        group_id=group_id,
+        outcome=outcome,
     )
-    stored.pk = row[0]
-    return stored
 
 
 def _ingest_one(
@@ -146,19 +153,10 @@ def _ingest_one(
             return stored
     with transaction.atomic():
         group, outcome = alert_event_apply(integration, event, now, routes)
-        return AlertEvent.objects.create(
-            integration=integration,
-            received_at=now,
-            action=event.action,
-            dedup_key=event.dedup_key,
-            summary=event.summary,
-            severity=event.severity,
-            source=event.source,
-            labels=event.labels,
-            payload=raw_for_log(event),
-            group=group,
-            outcome=outcome,
-        )
+        stored = _event_row(integration, event, now, group_id=group.pk if group else None, outcome=outcome)
+        stored.group = group
+        stored.save(force_insert=True)
+        return stored
 
 
 def alert_event_apply(

@@ -275,19 +275,13 @@ def _count_repeats(repeats: Counter[int], last_seen: dict[int, datetime]) -> Non
                 occurrences=F("occurrences") + count, last_seen_at=last_seen[group_id]
             )
         return
-    values = ", ".join(["(%s, %s, %s)"] * len(repeats))
-    params = [
-        value for group_id, count in repeats.items() for value in (group_id, count, last_seen[group_id])
-    ]
-    table = AlertGroup._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH v(id, n, seen) AS (VALUES {values}) UPDATE {table} AS g "  # noqa: S608
-            f"SET occurrences = g.occurrences + CAST(v.n AS INTEGER), "
-            f"last_seen_at = GREATEST(g.last_seen_at, CAST(v.seen AS TIMESTAMPTZ)) "
-            f"FROM v WHERE g.id = CAST(v.id AS BIGINT)",
-            params,
-        )
+    _update_from_values(
+        AlertGroup._meta.db_table,
+        "id, n, seen",
+        [(group_id, count, last_seen[group_id]) for group_id, count in repeats.items()],
+        "occurrences = t.occurrences + CAST(v.n AS INTEGER), "
+        "last_seen_at = GREATEST(t.last_seen_at, CAST(v.seen AS TIMESTAMPTZ))",
+    )
 
 
 def _mark_applied(rows: list[AlertEvent]) -> None:
@@ -296,13 +290,20 @@ def _mark_applied(rows: list[AlertEvent]) -> None:
         # SQL NULL: bulk_update would write JSON null here, which is not "no longer queued".
         AlertEvent.objects.filter(pk__in=[row.pk for row in rows]).update(pending=None)
         return
-    values = ", ".join(["(%s, %s, %s)"] * len(rows))
-    params = [value for row in rows for value in (row.pk, row.group_id, row.outcome)]
-    table = AlertEvent._meta.db_table
+    _update_from_values(
+        AlertEvent._meta.db_table,
+        "id, grp, outcome",
+        [(row.pk, row.group_id, row.outcome) for row in rows],
+        "group_id = CAST(v.grp AS BIGINT), outcome = v.outcome, pending = NULL",
+    )
+
+
+def _update_from_values(table: str, columns: str, rows: list[tuple], assignments: str) -> None:
+    """PostgreSQL: one UPDATE for many rows, each its own values (`t` the table, `v` the row; v.id its key)."""
+    values = ", ".join(["(" + ", ".join(["%s"] * len(rows[0])) + ")"] * len(rows))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH v(id, grp, outcome) AS (VALUES {values}) UPDATE {table} AS e "  # noqa: S608
-            f"SET group_id = CAST(v.grp AS BIGINT), outcome = v.outcome, pending = NULL "
-            f"FROM v WHERE e.id = CAST(v.id AS BIGINT)",
-            params,
+            f"WITH v({columns}) AS (VALUES {values}) UPDATE {table} AS t SET {assignments} "  # noqa: S608
+            f"FROM v WHERE t.id = CAST(v.id AS BIGINT)",
+            [value for row in rows for value in row],
         )

@@ -34,16 +34,21 @@ def escalations_tick() -> int:
     return ran
 
 
-def escalations_tick_soon() -> None:
-    """Start a tick once the caller's transaction commits, unless one is already queued and not yet started
-    (that one will see this commit's escalations, since it claims only after it starts)."""
+def _start_once_committed(flag: str, task) -> None:
+    """Start `task` once the caller's transaction commits, unless `flag` says a run is queued and not yet
+    started (that run will see this commit, since it reads only after it starts and clears the flag first)."""
     from django.db import transaction
 
     def request() -> None:
-        if cache.add(TICK_QUEUED, 1, timeout=TICK_QUEUED_TTL):
-            run_in_background(escalations_tick)
+        if cache.add(flag, 1, timeout=TICK_QUEUED_TTL):
+            run_in_background(task)
 
     transaction.on_commit(request)
+
+
+def escalations_tick_soon() -> None:
+    """A tick once the caller's transaction commits (one queued at a time)."""
+    _start_once_committed(TICK_QUEUED, escalations_tick)
 
 
 # Set while an intake run is queued and not yet started: a storm of enqueued events queues one run at a time.
@@ -64,15 +69,8 @@ def alert_events_apply() -> int:
 
 
 def alert_events_apply_soon() -> None:
-    """Apply queued events once the caller's transaction commits, unless a run is queued and not yet started
-    (that one will see this commit's events, since it reads the queue only after it starts)."""
-    from django.db import transaction
-
-    def request() -> None:
-        if cache.add(INTAKE_QUEUED, 1, timeout=TICK_QUEUED_TTL):
-            run_in_background(alert_events_apply)
-
-    transaction.on_commit(request)
+    """An intake run once the caller's transaction commits (one queued at a time)."""
+    _start_once_committed(INTAKE_QUEUED, alert_events_apply)
 
 
 @shared_task(name="oncall.tasks.heartbeats_sweep")

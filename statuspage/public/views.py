@@ -27,16 +27,12 @@ from statuspage.uptime import FORMULA
 
 
 def _public_view(incident) -> dict:
-    published = getattr(incident, "public_postmortem_summary", "") or ""
     return {
-        "id": incident.pk,
-        "title": incident.public_title,
-        "status": public_status(incident.status, postmortem_published=bool(published)),
-        "started_at": incident.started_at,
+        **_public_headline(incident),
         "resolved_at": incident.resolved_at,
         "updates": list(incident.public_updates.all()),
         "components": [(a.component.name, a.impact) for a in incident.affected_components.all()],
-        "postmortem_summary": published,
+        "postmortem_summary": getattr(incident, "public_postmortem_summary", "") or "",
     }
 
 
