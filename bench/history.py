@@ -58,6 +58,7 @@ def pages() -> list[dict]:
     """(label, path, how, goal): the issue's table, then every GET list route of /api/v1/ (from the URLconf)."""
     from django.utils import timezone
 
+    from oncall.models import AlertGroup, Integration
     from opsportal.incidents.models import Incident
 
     today = timezone.localdate()
@@ -67,6 +68,13 @@ def pages() -> list[dict]:
         .values_list("pk", flat=True)
         .first()
     )
+    open_alert = (
+        AlertGroup.objects.exclude(status="resolved")
+        .order_by("-first_seen_at")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    integration = Integration.objects.order_by("pk").values_list("pk", flat=True).first()
     year = f"period=custom&since={today - datetime.timedelta(days=365)}&until={today}"
     table = [
         ("public `/`, rendered after a change", "/", "public_change", GOAL_PUBLIC_CHANGE),
@@ -79,7 +87,20 @@ def pages() -> list[dict]:
         ("incident list", "/portal/incidents/", "staff", GOAL_STAFF),
         ("audit log", "/portal/audit/", "staff", GOAL_STAFF),
         ("subscribers", "/portal/subscribers/", "staff", GOAL_STAFF),
+        ("alerts", "/portal/alerts/", "staff", GOAL_STAFF),
+        ("alert group page (an open alert)", f"/portal/alerts/{open_alert}/", "staff", GOAL_STAFF),
+        ("integrations", "/portal/integrations/", "staff", GOAL_STAFF),
+        (
+            "integration page (its routes and recent events)",
+            f"/portal/integrations/{integration}/",
+            "staff",
+            GOAL_STAFF,
+        ),
+        ("escalation policies", "/portal/escalation-policies/", "staff", GOAL_STAFF),
+        ("deliveries", "/portal/deliveries/", "staff", GOAL_STAFF),
     ]
+    # Pages of an object the database does not have are left out (the alerting history arrived later).
+    table = [row for row in table if "/None/" not in row[1]]
     rows = [{"label": label, "path": path, "how": how, "goal": goal} for label, path, how, goal in table]
     seen = {row["path"] for row in rows}
     for route, path in api_list_paths():

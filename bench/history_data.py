@@ -25,6 +25,7 @@ from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from history_alerting import generate_alerting
 
 from oncall.models import (
     LayerParticipant,
@@ -173,6 +174,18 @@ def generate(*, scale: float = 1.0, now: datetime.datetime | None = None, seed: 
     with transaction.atomic():
         _status_history(components, status_events, since=since, counts=counts)
         _live_incident(users, teams, components, now=now, counts=counts)
+    with transaction.atomic():
+        generate_alerting(
+            users=users,
+            teams=teams,
+            components=components,
+            rng=rng,
+            since=since,
+            now=now,
+            scale=scale,
+            counts=counts,
+            write=_write,
+        )
     return dict(counts)
 
 

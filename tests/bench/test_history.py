@@ -14,7 +14,18 @@ from django.utils import timezone
 from history_data import DAYS, FULL, generate, scaled
 
 from oncall import rotation, selectors
-from oncall.models import Schedule, ScheduleLayer, ScheduleOverride, Team
+from oncall.models import (
+    AlertEvent,
+    AlertGroup,
+    AlertLogEntry,
+    Escalation,
+    Integration,
+    Page,
+    Schedule,
+    ScheduleLayer,
+    ScheduleOverride,
+    Team,
+)
 from opsportal.core.models import AuditEntry
 from opsportal.core.scopes import AREAS
 from opsportal.incidents.models import Incident, Postmortem, PublicUpdate, TimelineEvent
@@ -126,3 +137,37 @@ def test_the_history_page_lists_every_public_incident_of_its_months(history, cli
         .distinct()
     )
     assert shown == expected
+
+
+def test_the_alerting_history_is_what_the_pipeline_would_have_written(history):
+    assert AlertGroup.objects.count() == history["alert_groups"] >= 40
+    assert AlertEvent.objects.count() == history["alert_events"]
+    assert AlertLogEntry.objects.count() == history["alert_log_entries"]
+    assert Page.objects.count() == history["pages"]
+    assert Integration.objects.count() == history["integrations"] == 2 * history["teams"]
+    # Every group has its stopped (or, when still open and unacknowledged, running) escalation with a snapshot.
+    assert Escalation.objects.count() == history["alert_groups"]
+    assert not Escalation.objects.filter(snapshot={}).exists()
+    open_groups = AlertGroup.objects.exclude(status="resolved")
+    assert open_groups.count() == history["open_alert_groups"] > 0
+    assert set(Escalation.objects.filter(status="active").values_list("group_id", flat=True)) == set(
+        open_groups.filter(status="triggered").values_list("pk", flat=True)
+    )
+    # Each group's first event opened it, and its occurrences are its trigger events.
+    for group in AlertGroup.objects.all()[:50]:
+        triggers = list(group.events.filter(action="trigger").order_by("received_at"))
+        assert len(triggers) == group.occurrences
+        assert triggers[0].outcome == "new group"
+        assert group.log.filter(kind="triggered").count() == 1
+        assert (group.resolved_at is None) == (group.status != "resolved")
+    # The portal's paging rule holds: pages go to verified methods only.
+    assert not Page.objects.filter(contact_method__verified_at__isnull=True).exists()
+
+
+def test_the_alert_lists_agree_with_the_data(history, api, reader):
+    body = api.get("/api/v1/alerts/groups/?page_size=50", token=reader).json()
+    assert body["count"] == history["alert_groups"]
+    assert len({group["id"] for group in body["results"]}) == 50
+    assert api.get("/api/v1/alerts/groups/?status=resolved", token=reader).json()["count"] == (
+        history["alert_groups"] - history["open_alert_groups"]
+    )
