@@ -98,6 +98,7 @@ def pages() -> list[dict]:
         ),
         ("escalation policies", "/portal/escalation-policies/", "staff", GOAL_STAFF),
         ("deliveries", "/portal/deliveries/", "staff", GOAL_STAFF),
+        ("maintenance", "/portal/maintenance/", "staff", GOAL_STAFF),
     ]
     # Pages of an object the database does not have are left out (the alerting history arrived later).
     table = [row for row in table if "/None/" not in row[1]]

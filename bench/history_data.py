@@ -26,6 +26,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 from history_alerting import generate_alerting
+from history_changes import generate_maintenance
 
 from oncall.models import (
     LayerParticipant,
@@ -172,6 +173,16 @@ def generate(*, scale: float = 1.0, now: datetime.datetime | None = None, seed: 
         with transaction.atomic():
             _incidents(starts[offset : offset + CHUNK], users, teams, components, rng, status_events, counts)
     with transaction.atomic():
+        generate_maintenance(
+            users=users,
+            components=components,
+            rng=rng,
+            since=since,
+            now=now,
+            scale=scale,
+            status_events=status_events,
+            counts=counts,
+        )
         _status_history(components, status_events, since=since, counts=counts)
         _live_incident(users, teams, components, now=now, counts=counts)
     with transaction.atomic():

@@ -26,6 +26,7 @@ from oncall.models import (
     ScheduleOverride,
     Team,
 )
+from opsportal.changes.models import MaintenanceUpdate, MaintenanceWindow
 from opsportal.core.models import AuditEntry
 from opsportal.core.scopes import AREAS
 from opsportal.incidents.models import Incident, Postmortem, PublicUpdate, TimelineEvent
@@ -171,3 +172,16 @@ def test_the_alert_lists_agree_with_the_data(history, api, reader):
     assert api.get("/api/v1/alerts/groups/?status=resolved", token=reader).json()["count"] == (
         history["alert_groups"] - history["open_alert_groups"]
     )
+
+
+def test_maintenance_history_is_in_the_lists_and_the_status_history(history, api, reader):
+    windows = MaintenanceWindow.objects.all()
+    assert windows.count() == history["maintenance_windows"]
+    assert MaintenanceUpdate.objects.count() == history["maintenance_updates"]
+    done = windows.filter(status="completed")
+    assert done.exists() and windows.filter(status="scheduled", scheduled_for__gt=NOW).count() == 3
+    # A completed window's components went under maintenance for its span.
+    window = done.first()
+    for component in window.components.all():
+        assert component.status_changes.filter(status="under_maintenance", at=window.scheduled_for).exists()
+    assert api.get("/api/v1/maintenance/", token=reader).json()["count"] == windows.count()
