@@ -71,11 +71,32 @@ def _day_bar(index, bar, language) -> str:
     return built
 
 
+# Each component's finished days, drawn once per process: found again by the very FinishedDays object the
+# selector keeps between renders (held here too, so its id cannot be reused while remembered).
+_finished_drawn: dict[int, tuple[object, str, str]] = {}
+FINISHED_DRAWN_REMEMBERED = 2_000
+
+
+def _finished_bars(finished, language) -> str:
+    drawn = _finished_drawn.get(id(finished))
+    if drawn is None or drawn[0] is not finished or drawn[1] != language:
+        markup = "".join([_day_bar(index, bar, language) for index, bar in enumerate(finished.bars)])
+        if len(_finished_drawn) >= FINISHED_DRAWN_REMEMBERED:
+            _finished_drawn.clear()
+        drawn = _finished_drawn[id(finished)] = (finished, language, markup)
+    return drawn[2]
+
+
 @register.simple_tag
-def uptime_day_bars(bars) -> SafeString:
+def uptime_day_bars(bars, today=None) -> SafeString:
     """The 90 `<rect>`s of a component's uptime bar, one string instead of 90 template loops: at 200
-    components the loop was most of the page's render. Same markup as the template it replaced."""
+    components the loop was most of the page's render. Same markup as the template it replaced.
+
+    `bars` is a list of days, or a component's finished days (`FinishedDays`) followed by `today`: then only
+    today's bar is drawn afresh."""
     language = get_language()
-    return mark_safe(  # noqa: S308 -- built from escaped labels and numbers only
-        "".join([_day_bar(index, bar, language) for index, bar in enumerate(bars)])
-    )
+    if today is None:
+        markup = "".join([_day_bar(index, bar, language) for index, bar in enumerate(bars)])
+    else:
+        markup = _finished_bars(bars, language) + _day_bar(len(bars.bars), today, language)
+    return mark_safe(markup)  # noqa: S308 -- built from escaped labels and numbers only
