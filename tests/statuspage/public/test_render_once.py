@@ -125,7 +125,7 @@ def test_many_public_changes_leave_a_bounded_number_of_keys_in_redis(client):
     for n in range(5):
         Component.objects.create(name=f"Service {n}", group=group, position=n)
     pages = ["/", "/history/", "/history/?before=2026-01"]
-    for n in range(40):
+    for _ in range(40):
         publishing._bump_and_broadcast("test")
         for path in pages:
             assert client.get(path).status_code == 200
