@@ -100,3 +100,33 @@ def uptime_day_bars(bars, today=None) -> SafeString:
     else:
         markup = _finished_bars(bars, language) + _day_bar(len(bars.bars), today, language)
     return mark_safe(markup)  # noqa: S308 -- built from escaped labels and numbers only
+
+
+@register.simple_tag
+def component_row(row) -> SafeString:
+    """A component's `<li>` on the public page: its name, status, uptime and 90 bars. One string build per row
+    instead of an included template (200 rows of template nodes were a third of the page's render), with the
+    same markup (tests/statuspage/public/test_uptime_page.py keeps that template as the reference)."""
+    component = row.component
+    name = escape(component.name)
+    uptime = percent(row.uptime)
+    description = (
+        f' <span class="muted small">— {escape(component.description)}</span>'
+        if component.description
+        else ""
+    )
+    return mark_safe(  # noqa: S308 -- every field escaped above; the bars are escaped where drawn
+        f"""<li class="component">
+  <div class="component-head">
+    <span class="component-name">{name}{description}</span>
+    <span class="status status-{escape(component.status)}">{escape(component.get_status_display())}</span>
+  </div>
+  <div class="uptime">
+    <svg class="uptime-bars" viewBox="0 0 450 24" preserveAspectRatio="none" role="img" aria-label="{name}: {uptime} uptime over the past 90 days">
+      {uptime_day_bars(row.finished, row.today)}
+    </svg>
+    <div class="uptime-legend muted small"><span>90 days ago</span><span>{uptime} uptime</span><span>Today</span></div>
+  </div>
+</li>
+"""
+    )

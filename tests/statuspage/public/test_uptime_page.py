@@ -21,6 +21,21 @@ from tests.statuspage.public.test_uptime_bars import LOOP
 
 pytestmark = pytest.mark.django_db
 
+# The template each row was drawn with before `{% component_row %}` (kept here as the reference).
+ROW = """{% load statuspage_tags %}<li class="component">
+  <div class="component-head">
+    <span class="component-name">{{ row.component.name }}{% if row.component.description %} <span class="muted small">— {{ row.component.description }}</span>{% endif %}</span>
+    <span class="status status-{{ row.component.status }}">{{ row.component.get_status_display }}</span>
+  </div>
+  <div class="uptime">
+    <svg class="uptime-bars" viewBox="0 0 450 24" preserveAspectRatio="none" role="img" aria-label="{{ row.component.name }}: {{ row.uptime|percent }} uptime over the past 90 days">
+      {% uptime_day_bars row.finished row.today %}
+    </svg>
+    <div class="uptime-legend muted small"><span>90 days ago</span><span>{{ row.uptime|percent }} uptime</span><span>Today</span></div>
+  </div>
+</li>
+"""
+
 STATUSES = ["degraded_performance", "partial_outage", "major_outage", "under_maintenance"]
 
 
@@ -92,3 +107,17 @@ def test_the_days_before_today_are_computed_once_per_process():
     again = components_with_uptime(now=now + timedelta(seconds=1))
     assert [r.finished for g in first for r in g.rows] == [r.finished for g in again for r in g.rows]
     assert all(a.finished is b.finished for a, b in zip(first[0].rows, again[0].rows, strict=True))
+
+
+def test_the_row_tag_draws_what_the_row_template_did():
+    now = timezone.now()
+    components = _history(now, components=3)
+    Component.objects.filter(pk=components[0].pk).update(description='Cards & "wallets" <EU>')
+    Component.objects.filter(pk=components[1].pk).update(name="Search <beta> & co", status="partial_outage")
+    for group in components_with_uptime(now=now):
+        for row in group.rows:
+            expected = Template(ROW).render(Context({"row": row}))
+            assert (
+                Template("{% load statuspage_tags %}{% component_row row %}").render(Context({"row": row}))
+                == expected
+            )
