@@ -72,8 +72,10 @@ def _day_bar(index, bar, language) -> str:
 
 
 # Each component's finished days, drawn once per process: found again by the very FinishedDays object the
-# selector keeps between renders (held here too, so its id cannot be reused while remembered).
+# selector keeps between renders (held here too, so its id cannot be reused while remembered). Bounded, and
+# emptied when the days move on (yesterday's drawings would only hold memory).
 _finished_drawn: dict[int, tuple[object, str, str]] = {}
+_finished_drawn_from: list = []
 FINISHED_DRAWN_REMEMBERED = 2_000
 
 
@@ -81,8 +83,10 @@ def _finished_bars(finished, language) -> str:
     drawn = _finished_drawn.get(id(finished))
     if drawn is None or drawn[0] is not finished or drawn[1] != language:
         markup = "".join([_day_bar(index, bar, language) for index, bar in enumerate(finished.bars)])
-        if len(_finished_drawn) >= FINISHED_DRAWN_REMEMBERED:
+        first_day = finished.bars[0].day if finished.bars else None
+        if len(_finished_drawn) >= FINISHED_DRAWN_REMEMBERED or _finished_drawn_from != [first_day]:
             _finished_drawn.clear()
+            _finished_drawn_from[:] = [first_day]
         drawn = _finished_drawn[id(finished)] = (finished, language, markup)
     return drawn[2]
 
