@@ -87,11 +87,86 @@ def daily_uptime(
     """One entry per calendar day (in `tz`) for the last `days` days, oldest first, today last.
 
     A change's instant is a datetime or whole microseconds since the Unix epoch (what a database can hand
-    over without building thousands of datetimes). One pass over the sorted intervals: a day cursor only moves forward, so the cost is
-    O(intervals + days), not O(intervals × days)."""
-    zone = ZoneInfo(tz)
-    today = now.astimezone(zone).date()
-    first_day = today - timedelta(days=days - 1)
+    over without building thousands of datetimes)."""
+    today = now.astimezone(ZoneInfo(tz)).date()
+    return _days(
+        changes,
+        first_day=today - timedelta(days=days - 1),
+        days=days,
+        tz=tz,
+        until=_microseconds(now),
+        start_date=start_date,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FinishedDays:
+    """The days before today of `daily_uptime`, with the sums the period's percentage needs. They depend only
+    on the changes before today, so a page keeps them between renders and recomputes today alone."""
+
+    bars: tuple[DayUptime, ...]
+    observed: timedelta
+    downtimes: tuple[float, ...]  # each day's downtime minutes, in order (summed as `uptime_percentage` does)
+
+
+def days_before_today(
+    changes: Iterable[tuple[datetime | int, str]],
+    *,
+    now: datetime,
+    days: int = 90,
+    tz: str = "UTC",
+    start_date: date | None = None,
+) -> FinishedDays:
+    """The first `days` - 1 entries of `daily_uptime(changes, now=now, …)`: every day but today."""
+    today = now.astimezone(ZoneInfo(tz)).date()
+    bars = _days(
+        changes,
+        first_day=today - timedelta(days=days - 1),
+        days=days - 1,
+        tz=tz,
+        until=_microseconds_bounds(today, 1, tz)[0],
+        start_date=start_date,
+    )
+    return FinishedDays(
+        bars=tuple(bars),
+        observed=sum((bar.observed for bar in bars), ZERO),
+        downtimes=tuple(bar.downtime_minutes for bar in bars),
+    )
+
+
+def today_uptime(
+    changes: Iterable[tuple[datetime | int, str]],
+    *,
+    now: datetime,
+    tz: str = "UTC",
+    start_date: date | None = None,
+) -> DayUptime:
+    """The last entry of `daily_uptime`: today so far. Of the changes before today only the last one counts."""
+    return _days(
+        changes,
+        first_day=now.astimezone(ZoneInfo(tz)).date(),
+        days=1,
+        tz=tz,
+        until=_microseconds(now),
+        start_date=start_date,
+    )[0]
+
+
+def _days(
+    changes: Iterable[tuple[datetime | int, str]],
+    *,
+    first_day: date,
+    days: int,
+    tz: str,
+    until: int,
+    start_date: date | None,
+) -> list[DayUptime]:
+    """`days` days from `first_day`, counting the statuses up to `until` (epoch microseconds).
+
+    One pass over the sorted intervals: a day cursor only moves forward, so the cost is O(intervals + days),
+    not O(intervals × days)."""
+    if days <= 0:
+        return []
     # Whole microseconds since the epoch: integer arithmetic is exact and far cheaper than datetimes.
     bounds = _microseconds_bounds(first_day, days, tz)
     counted_from = _microseconds(day_bounds(start_date, 1, tz)[0]) if start_date else bounds[0]
@@ -100,7 +175,7 @@ def daily_uptime(
     spent: list[dict[str, int]] = [{} for _ in range(days)]
     worst: list[str | None] = [None] * days
     day = 0
-    for start, end, status in _intervals_in_microseconds(changes, until=_microseconds(now)):
+    for start, end, status in _intervals_in_microseconds(changes, until=until):
         if end <= counted_from:
             continue
         start = max(start, counted_from)
@@ -167,4 +242,14 @@ def uptime_percentage(bars: list[DayUptime]) -> float | None:
     if observed <= 0:
         return None
     downtime = sum(bar.downtime_minutes for bar in bars)
+    return max(0.0, 1 - downtime / observed)
+
+
+def uptime_with_today(finished: FinishedDays, today: DayUptime) -> float | None:
+    """`uptime_percentage` of the finished days followed by today, from the finished days' sums: the same
+    sums, in the same order, so the same number."""
+    observed = (finished.observed + today.observed).total_seconds() / 60
+    if observed <= 0:
+        return None
+    downtime = sum((*finished.downtimes, today.downtime_minutes))
     return max(0.0, 1 - downtime / observed)

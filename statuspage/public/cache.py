@@ -14,6 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import logging
+import os
 import time
 import uuid
 from collections.abc import Callable
@@ -94,6 +95,7 @@ def _respond(request: HttpRequest, rendered: Rendered, *, stale: bool = False) -
 
 
 def _render(name: str, version: int, render: Callable[[], HttpResponse]) -> Rendered:
+    started = time.perf_counter()
     response = render()
     content = response.content
     rendered = Rendered(
@@ -109,6 +111,14 @@ def _render(name: str, version: int, render: Callable[[], HttpResponse]) -> Rend
         # Replaces the previous rendering of this name: one copy per page in Redis.
         cache.set(_key(name), rendered, KEEP_SECONDS)
         _remember(name, rendered)
+    # One line per rendering: after a change there should be one per page, whatever the traffic.
+    logger.info(
+        "Rendered %s for public version %s in %.0f ms (process %s)",
+        name,
+        version,
+        (time.perf_counter() - started) * 1000,
+        os.getpid(),
+    )
     return rendered
 
 

@@ -5,9 +5,11 @@ Everything here reads public fields only; incident content comes from public upd
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import connection
@@ -21,7 +23,15 @@ from opsportal.changes.models import MaintenanceUpdate, MaintenanceWindow
 from opsportal.incidents.selectors import public_active_incidents, public_incidents
 from statuspage.indicator import incident_impact, overall_indicator
 from statuspage.models import Component, ComponentStatus, ComponentStatusChange
-from statuspage.uptime import STATUS_RANK, DayUptime, daily_uptime, uptime_percentage
+from statuspage.uptime import (
+    STATUS_RANK,
+    DayUptime,
+    FinishedDays,
+    day_bounds,
+    days_before_today,
+    today_uptime,
+    uptime_with_today,
+)
 
 UPTIME_DAYS = 90
 
@@ -41,8 +51,14 @@ RECENT_DAYS = 14
 @dataclass
 class ComponentRow:
     component: Component
-    bars: list[DayUptime]
+    finished: FinishedDays  # the days before today, kept between renders
+    today: DayUptime
     uptime: float | None
+
+    @property
+    def bars(self) -> list[DayUptime]:
+        """The 90 days, oldest first, today last."""
+        return [*self.finished.bars, self.today]
 
 
 @dataclass
@@ -77,25 +93,52 @@ def components_with_uptime(*, now: datetime | None = None) -> list[GroupRow]:
     )
     changes: dict[int, list[tuple[datetime | int, str]]] = defaultdict(list)
     in_window = ComponentStatusChange.objects.filter(component__in=components, at__gte=window_start)
+    tz = page_time_zone()
+    today_start: datetime | int = day_bounds(now.astimezone(ZoneInfo(tz)).date(), 1, tz)[0]
     if connection.vendor == "postgresql":
         # Thousands of rows at 200 components: psycopg builds each timestamptz in Python (~20 µs each),
         # so the database hands over whole microseconds since the epoch instead, which uptime maths takes.
         in_window = in_window.annotate(at_us=epoch_microseconds(F("at"))).values_list(
             "component_id", "at_us", "status"
         )
+        today_start = (today_start - _EPOCH) // _MICROSECOND
     else:
         in_window = in_window.values_list("component_id", "at", "status")
-    for component_id, at, status in in_window:
+    for component_id, at, status in in_window.order_by("component_id", "at", "id"):
         changes[component_id].append((at, status))
+    _forget_finished_days_of_other_days((now.astimezone(ZoneInfo(tz)).date(), tz))
     groups: dict[int | None, GroupRow] = {}
     for component in components:
         history = changes[component.pk]
-        if component.initial_status:
-            history.insert(0, (window_start, component.initial_status))
-        bars = daily_uptime(
-            history, now=now, days=UPTIME_DAYS, tz=page_time_zone(), start_date=component.start_date
+        # Only today changes from one render to the next: the days before it come from what this process
+        # computed already, found again by the very changes they were computed from (so an edit of past
+        # history, or a change that leaves the window, is a different key and is computed afresh).
+        split = bisect_left(history, today_start, key=_instant)
+        past = (component.initial_status, component.start_date, tuple(history[:split]))
+        finished = _finished_days.get((component.pk, past))
+        if finished is None:
+            start = [(window_start, component.initial_status)] if component.initial_status else []
+            finished = days_before_today(
+                [*start, *history[:split]],
+                now=now,
+                days=UPTIME_DAYS,
+                tz=tz,
+                start_date=component.start_date,
+            )
+            if len(_finished_days) >= FINISHED_DAYS_REMEMBERED:
+                _finished_days.clear()
+            _finished_days[(component.pk, past)] = finished
+        # Today starts in the status the last change before it set.
+        if split:
+            so_far = history[split - 1 :]
+        elif component.initial_status:
+            so_far = [(window_start, component.initial_status), *history]
+        else:
+            so_far = history
+        today = today_uptime(so_far, now=now, tz=tz, start_date=component.start_date)
+        row = ComponentRow(
+            component=component, finished=finished, today=today, uptime=uptime_with_today(finished, today)
         )
-        row = ComponentRow(component=component, bars=bars, uptime=uptime_percentage(bars))
         key = component.group_id
         if key not in groups:
             group = component.group
@@ -104,6 +147,26 @@ def components_with_uptime(*, now: datetime | None = None) -> list[GroupRow]:
             )
         groups[key].rows.append(row)
     return [g for g in groups.values() if any(_visible(r.component) for r in g.rows)]
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+# Per process: each showcase component's finished days for the current day and zone (bounded; cleared when
+# the day turns or when full, as many as a few pages of components' edits).
+_finished_days: dict[tuple, FinishedDays] = {}
+_finished_days_for: list[tuple[date, str]] = []
+FINISHED_DAYS_REMEMBERED = 2_000
+
+
+def _forget_finished_days_of_other_days(day_and_zone: tuple[date, str]) -> None:
+    if _finished_days_for != [day_and_zone]:
+        _finished_days.clear()
+        _finished_days_for[:] = [day_and_zone]
+
+
+def _instant(change: tuple[datetime | int, str]) -> datetime | int:
+    return change[0]
 
 
 def _visible(component: Component) -> bool:

@@ -155,3 +155,38 @@ def test_instants_given_as_epoch_microseconds_count_like_datetimes():
     changes = [(t(1, 0), "operational"), (t(27, 22, 30), "major_outage"), (t(28, 1, 15), "operational")]
     as_microseconds = [(int(at.timestamp()) * 1_000_000, status) for at, status in changes]
     assert daily_uptime(as_microseconds, now=NOW, days=5) == daily_uptime(changes, now=NOW, days=5)
+
+
+def test_finished_days_and_today_are_exactly_the_ninety_days_and_their_percentage():
+    # The page keeps the days before today between renders and recomputes today alone: the same numbers,
+    # to the last bit, as the whole computation, whatever the history and wherever "now" falls in its day.
+    import random
+
+    from statuspage.uptime import days_before_today, today_uptime, uptime_with_today
+
+    rng = random.Random(11)
+    statuses = list(STATUS_RANK)
+    for _ in range(60):
+        now = NOW + timedelta(minutes=rng.randint(-24 * 60, 24 * 60))
+        tz = rng.choice(["UTC", "Europe/Paris", "America/New_York"])
+        start_date = rng.choice([None, date(2026, 10, 1), now.date(), date(2025, 1, 1)])
+        changes = sorted(
+            (now - timedelta(minutes=rng.randint(0, 100 * 24 * 60)), rng.choice(statuses))
+            for _ in range(rng.randint(0, 60))
+        )
+        whole = daily_uptime(changes, now=now, days=90, tz=tz, start_date=start_date)
+        finished = days_before_today(changes, now=now, days=90, tz=tz, start_date=start_date)
+        today = today_uptime(changes, now=now, tz=tz, start_date=start_date)
+        assert [*finished.bars, today] == whole
+        assert uptime_with_today(finished, today) == uptime_percentage(whole)
+
+
+def test_today_needs_only_the_last_change_before_it():
+    from statuspage.uptime import today_uptime
+
+    changes = [(t(20, 3), "major_outage"), (t(28, 23), "partial_outage"), (t(29, 9), "operational")]
+    assert (
+        today_uptime(changes, now=NOW)
+        == today_uptime(changes[1:], now=NOW)
+        == daily_uptime(changes, now=NOW)[-1]
+    )

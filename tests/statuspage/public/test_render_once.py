@@ -113,3 +113,29 @@ def test_redis_keeps_one_rendering_per_page_however_many_changes():
         ]
         assert all(0 < client.ttl(key) <= public_cache.KEEP_SECONDS for key in kept)
         assert not list(client.scan_iter("*statuspage:rendering:*"))  # every lock released
+
+
+@pytest.mark.django_db
+def test_many_public_changes_leave_a_bounded_number_of_keys_in_redis(client):
+    # The real pages, each asked for plain and gzipped, after each of 40 changes: Redis ends with one
+    # rendering per page (both encodings live in it), each with a TTL, the version, and no lock left.
+    from statuspage.models import Component, ComponentGroup
+
+    group = ComponentGroup.objects.create(name="Checkout")
+    for n in range(5):
+        Component.objects.create(name=f"Service {n}", group=group, position=n)
+    pages = ["/", "/history/", "/history/?before=2026-01"]
+    for _ in range(40):
+        publishing._bump_and_broadcast("test")
+        for path in pages:
+            assert client.get(path).status_code == 200
+            assert client.get(path, HTTP_ACCEPT_ENCODING="gzip")["Content-Encoding"] == "gzip"
+    with redis.Redis.from_url(settings.REDIS_URL) as client_:
+        keys = {key.decode().split(":", 2)[2]: client_.ttl(key) for key in client_.scan_iter("*statuspage:*")}
+    assert sorted(keys) == [
+        "statuspage:page:history:2026-01-01",
+        "statuspage:page:history:latest",
+        "statuspage:page:home",
+        "statuspage:version",
+    ]
+    assert all(0 < keys[key] <= public_cache.KEEP_SECONDS for key in keys if key != "statuspage:version")
