@@ -186,10 +186,8 @@ def test_a_hostile_manifest_removes_nothing_outside_and_is_rebuilt(tmp_path, his
 
 
 def test_a_second_export_of_the_same_directory_waits_for_the_first(tmp_path):
-    with export_lock(tmp_path):
-        with pytest.raises(TimeoutError):
-            with export_lock(tmp_path, wait=0.1):
-                pass
+    with export_lock(tmp_path), pytest.raises(TimeoutError), export_lock(tmp_path, wait=0.1):
+        pass
     with export_lock(tmp_path, wait=0.1):
         pass  # free again once the first is done
 
