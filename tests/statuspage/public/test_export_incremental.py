@@ -199,3 +199,17 @@ def test_history_months_are_exported_for_the_static_older_links(tmp_path, histor
     assert months == ["2026-06", "2026-07", "2026-08", "2026-09", "2026-10"]
     assert "Checkout errors" in (tmp_path / "history/2026-08/index.html").read_text()
     assert "Checkout errors" not in (tmp_path / "history/2026-09/index.html").read_text()
+
+
+def test_the_day_turning_re_renders_the_pages_every_change_touches_and_nothing_else(
+    tmp_path, settings, history
+):
+    from statuspage.public.tasks import export_statuspage_files
+
+    settings.STATUSPAGE_EXPORT_DIR = str(tmp_path)
+    with time_machine.travel(NOW, tick=False) as traveller:
+        export_statuspage_files()
+        traveller.shift(24 * 3600)  # no change at all, but the uptime bars and "past days" moved
+        outcome = export_statuspage(tmp_path)
+    assert set(outcome.rendered) == FIXED_FILES
+    assert "index.html" in outcome.written
