@@ -15,6 +15,7 @@ database, never through the render cache (which would keep each of them in Redis
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +25,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
+from django.http import Http404
 from django.templatetags.static import static
 from django.test import RequestFactory
 from django.urls import resolve
@@ -60,6 +62,7 @@ STATIC_ASSETS = [
     "django_htmx/htmx-2.min.js",
     "django_htmx/django-htmx.js",
 ]
+MONTH = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
 HISTORY_MONTHS_SHOWN = 3  # history_months(): a page "before M" lists M and the two months before it
 
 
@@ -124,7 +127,10 @@ def _render(factory: RequestFactory, path: str, query: dict | None = None) -> by
     request = factory.get(path, query or {})
     request.user = AnonymousUser()
     match = resolve(path)
-    response = match.func(request, *match.args, **match.kwargs)
+    try:
+        response = match.func(request, *match.args, **match.kwargs)
+    except Http404:  # unpublished since the fingerprints were read
+        return None
     return response.content if response.status_code == 200 else None
 
 
@@ -147,8 +153,10 @@ def _sources(raw: dict) -> dict[int, PageSource]:
     sources = {}
     for key, value in (raw or {}).items():
         try:
-            sources[int(key)] = PageSource(fingerprint=str(value[0]), month=str(value[1]))
-        except (TypeError, ValueError, IndexError):
+            source = PageSource(fingerprint=str(value[0]), month=str(value[1]))
+            if MONTH.fullmatch(source.month):
+                sources[int(key)] = source
+        except (TypeError, ValueError, IndexError, KeyError):
             continue  # an entry we cannot read: that page is simply exported again
     return sources
 

@@ -179,6 +179,8 @@ def test_a_hostile_manifest_removes_nothing_outside_and_is_rebuilt(tmp_path, his
         manifest = json.loads((export_dir / MANIFEST).read_text())
         manifest["files"]["../keep.html"] = {"sha256": "x", "gz": False}
         manifest["incidents"]["../../etc"] = ["x", "2026-01"]
+        manifest["incidents"]["1"] = ["x", "../../etc"]
+        manifest["windows"]["7"] = None
         (export_dir / MANIFEST).write_text(json.dumps(manifest))
         export_statuspage(export_dir)
     assert outside.read_text() == "mine"
@@ -213,3 +215,11 @@ def test_the_day_turning_re_renders_the_pages_every_change_touches_and_nothing_e
         outcome = export_statuspage(tmp_path)
     assert set(outcome.rendered) == FIXED_FILES
     assert "index.html" in outcome.written
+
+
+def test_a_page_gone_by_the_time_it_is_rendered_is_skipped_not_a_crash(db):
+    from django.test import RequestFactory
+
+    from statuspage.public.export import _render
+
+    assert _render(RequestFactory(), "/incidents/987654/") is None
