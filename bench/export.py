@@ -175,12 +175,18 @@ def main() -> None:
         )
         noop = export_statuspage(target)
         print(row("nothing changed", noop.seconds, len(noop.rendered), len(noop.written), redis_footprint()))
-        timings = []
+        timings, notes = [], []
         for n in range(args.changes):
             what = one_change(oldest=n % 2 == 0)
             outcome = export_statuspage(target)
             timings.append(outcome.seconds)
             written = ", ".join(sorted(outcome.written))
+            slowest = sorted(outcome.render_seconds.items(), key=lambda item: -item[1])[:2]
+            renders = sum(outcome.render_seconds.values())
+            notes.append(
+                f"{what}: rendering {renders:.2f} s of {outcome.seconds:.2f} s; slowest: "
+                + ", ".join(f"{path} {seconds:.2f} s" for path, seconds in slowest)
+            )
             print(
                 row(
                     f"after one update on {what}",
@@ -190,6 +196,7 @@ def main() -> None:
                     redis_footprint(),
                 )
             )
+        print("\n".join(notes))
         print(
             f"after one change: p50 {statistics.median(timings):.2f} s, max {max(timings):.2f} s "
             f"over {len(timings)} exports; full: {full.seconds:.1f} s"

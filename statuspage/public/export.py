@@ -240,7 +240,9 @@ def _export(directory: Path, *, full: bool) -> Outcome:
     missing = set()
     with rendering_straight_from_the_database():
         for relative, path, query in pages:
+            started = time.monotonic()
             content = _render(factory, path, query)
+            outcome.render_seconds[relative] = time.monotonic() - started
             outcome.rendered.append(relative)
             if content is None:
                 # Unpublished between the fingerprints and the render: remove it, and leave it out of the

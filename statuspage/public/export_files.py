@@ -81,6 +81,8 @@ class Outcome:
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     rendered: list[str] = field(default_factory=list)
+    # Seconds spent rendering each page: what an export after a change is made of.
+    render_seconds: dict[str, float] = field(default_factory=dict)
     full: bool = False
     seconds: float = 0.0
 
