@@ -135,6 +135,7 @@ def main() -> None:
 
     from opsportal.incidents.models import Incident
     from statuspage.public.export import export_statuspage
+    from statuspage.public.publishing import LISTENER_RECHECK_SECONDS, public_version
 
     work = Path(tempfile.mkdtemp(prefix="export-bench-"))
     try:
@@ -162,6 +163,9 @@ def main() -> None:
                 )
             )
             cache.clear()
+            # The flush restarted the public version; let this process's listener hear the new one first.
+            public_version()
+            time.sleep(LISTENER_RECHECK_SECONDS * 2 + 0.5)
         target = work / "export"
         full = export_statuspage(target, full=True)
         print(
