@@ -43,7 +43,7 @@ from statuspage.public.export_files import (
 from statuspage.public.export_selectors import PageSource, incident_sources, maintenance_sources
 
 # Bumped when what the export writes changes shape: the next export is then a full one.
-EXPORT_FORMAT = 2
+EXPORT_FORMAT = 3
 V2_PATHS = [
     "/api/v2/summary.json",
     "/api/v2/status.json",
@@ -70,6 +70,9 @@ def file_for(path: str) -> str:
     """/ -> index.html, /history/ -> history/index.html, /history.rss -> history.rss."""
     relative = path.lstrip("/")
     return relative + "index.html" if relative == "" or relative.endswith("/") else relative
+
+
+LATEST_HISTORY = file_for("/history/")
 
 
 def month_file(month: str) -> str:
@@ -153,7 +156,7 @@ def _sources(raw: dict) -> dict[int, PageSource]:
     sources = {}
     for key, value in (raw or {}).items():
         try:
-            source = PageSource(fingerprint=str(value[0]), month=str(value[1]))
+            source = PageSource(fingerprint=str(value[0]), month=str(value[1]), headline=str(value[2]))
             if MONTH.fullmatch(source.month):
                 sources[int(key)] = source
         except (TypeError, ValueError, IndexError, KeyError):
@@ -162,11 +165,18 @@ def _sources(raw: dict) -> dict[int, PageSource]:
 
 
 def _changed(old: dict[int, PageSource], new: dict[int, PageSource]) -> tuple[set[int], set[str]]:
-    """Ids whose page must be rendered (new or changed) and the months whose history pages list any change."""
+    """Ids whose page must be rendered (new or changed), and the months whose history line changed (a line
+    added, removed, moved to another month or reading differently)."""
     changed = {pk for pk, source in new.items() if old.get(pk) != source}
-    months = {new[pk].month for pk in changed} | {
-        source.month for pk, source in old.items() if pk not in new or new[pk] != source
-    }
+    months = set()
+    for pk in set(old) | set(new):
+        before, after = old.get(pk), new.get(pk)
+        if (
+            before is None
+            or after is None
+            or (before.month, before.headline) != (after.month, after.headline)
+        ):
+            months |= {source.month for source in (before, after) if source is not None}
     return changed, months
 
 
@@ -210,20 +220,17 @@ def _export(directory: Path, *, full: bool) -> Outcome:
     dirty_months = [m for m in month_pages if full or m in touched or month_file(m) not in old_files]
 
     anything_moved = bool(changed_incidents or changed_windows or incident_months or window_months)
-    fixed_due = (
-        full
-        or anything_moved
-        or manifest.get("version") != version
-        # Uptime bars and "past days" move at midnight without any change.
-        or manifest.get("day") != today.isoformat()
-    )
+    day_turned = manifest.get("day") != today.isoformat()  # uptime bars and "past days" move at midnight
+    fixed_due = full or anything_moved or day_turned or manifest.get("version") != version
+    # /history/ is the page "before this month": like the month pages, only when a line it shows changed.
+    history_due = full or day_turned or f"{today:%Y-%m}" in touched or LATEST_HISTORY not in old_files
     static_files = _static_files()
     expected = {file_for(p) for p in FIXED_PATHS} | {relative for relative, _ in static_files}
     expected |= {file_for(f"/incidents/{pk}/") for pk in incidents}
     expected |= {file_for(f"/maintenance/{pk}/") for pk in windows}
     expected |= {month_file(m) for m in month_pages}
     stale = sorted(set(old_files) - expected)
-    if not (fixed_due or dirty_months or stale):
+    if not (fixed_due or history_due or dirty_months or stale):
         return outcome  # nothing public changed: nothing is rendered or written, not even the manifest
 
     files = {path: entry for path, entry in old_files.items() if path in expected}
@@ -231,7 +238,9 @@ def _export(directory: Path, *, full: bool) -> Outcome:
     factory = RequestFactory(HTTP_HOST=host)
     pages: list[tuple[str, str, dict | None]] = []
     if fixed_due:
-        pages += [(file_for(p), p, None) for p in FIXED_PATHS]
+        pages += [(file_for(p), p, None) for p in FIXED_PATHS if p != "/history/"]
+    if history_due:
+        pages.append((LATEST_HISTORY, "/history/", None))
     pages += [(file_for(f"/incidents/{pk}/"), f"/incidents/{pk}/", None) for pk in sorted(changed_incidents)]
     pages += [
         (file_for(f"/maintenance/{pk}/"), f"/maintenance/{pk}/", None) for pk in sorted(changed_windows)
@@ -268,12 +277,12 @@ def _export(directory: Path, *, full: bool) -> Outcome:
             "exported_at": timezone.now().isoformat(),
             "files": files,
             "incidents": {
-                str(pk): [s.fingerprint, s.month]
+                str(pk): [s.fingerprint, s.month, s.headline]
                 for pk, s in incidents.items()
                 if file_for(f"/incidents/{pk}/") not in missing
             },
             "windows": {
-                str(pk): [s.fingerprint, s.month]
+                str(pk): [s.fingerprint, s.month, s.headline]
                 for pk, s in windows.items()
                 if file_for(f"/maintenance/{pk}/") not in missing
             },

@@ -26,6 +26,9 @@ class PageSource:
 
     fingerprint: str
     month: str  # "YYYY-MM"
+    # What a line of the history shows (incidents: title, status, start): most changes, a new update to an
+    # incident of last year say, leave it alone, and then the history months need no new rendering.
+    headline: str = ""
 
 
 def _digest(*parts) -> str:
@@ -66,6 +69,7 @@ def incident_sources() -> dict[int, PageSource]:
         pk: PageSource(
             fingerprint=_digest(title, status, started, resolved, summary, updates.get(pk), affected.get(pk)),
             month=started[:7],  # "YYYY-MM": the history buckets by the UTC date of the start, as text says it
+            headline=_digest(title, status, bool(summary), started),
         )
         for pk, title, status, started, resolved, summary in rows
     }

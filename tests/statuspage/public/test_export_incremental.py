@@ -62,16 +62,10 @@ def test_a_change_to_one_incident_renders_and_writes_only_what_shows_it(tmp_path
         outcome = export_statuspage(tmp_path)
 
     assert first.full and f"incidents/{september.pk}/index.html" in first.written
-    # Rendered: the pages every change may touch, the incident's own page, and the history months that list
-    # June (before=June, July, August); not September's page, not the other months.
-    assert set(outcome.rendered) == FIXED_FILES | {
-        f"incidents/{june.pk}/index.html",
-        "history/2026-06/index.html",
-        "history/2026-07/index.html",
-        "history/2026-08/index.html",
-    }
-    # Written: only the files whose bytes changed: the June page, the feeds and the incidents JSON (the history
-    # lines show title and status, which did not change, so the months were rendered but not rewritten).
+    # Rendered: the pages every change may touch and the incident's own page. Not September's page, and no
+    # history page: June's line there (title, status, start) reads the same.
+    assert set(outcome.rendered) == FIXED_FILES - {"history/index.html"} | {f"incidents/{june.pk}/index.html"}
+    # Written: only the files whose bytes changed: the June page, the feeds and the incidents JSON.
     assert set(outcome.written) == {
         f"incidents/{june.pk}/index.html",
         "history.rss",
@@ -85,6 +79,21 @@ def test_a_change_to_one_incident_renders_and_writes_only_what_shows_it(tmp_path
     }
     assert "expired certificate" in (tmp_path / f"incidents/{june.pk}/index.html").read_text()
     assert after[f"incidents/{september.pk}/index.html"] == before[f"incidents/{september.pk}/index.html"]
+
+
+def test_reopening_an_incident_re_renders_the_history_months_that_list_it(tmp_path, rob, history):
+    june, _ = history
+    with time_machine.travel(NOW, tick=False):
+        export_statuspage(tmp_path)
+        incident_services.incident_post_update(
+            actor=rob, incident=june, status="investigating", body="The errors are back."
+        )
+        outcome = export_statuspage(tmp_path)
+    june_pages = {"history/2026-06/index.html", "history/2026-07/index.html", "history/2026-08/index.html"}
+    assert june_pages <= set(outcome.written)
+    assert "history/2026-09/index.html" not in outcome.rendered
+    assert "history/index.html" not in outcome.rendered  # Sep-Nov: June is not on it
+    assert "Investigating" in (tmp_path / "history/2026-07/index.html").read_text()
 
 
 def test_an_export_with_nothing_changed_renders_and_writes_nothing(tmp_path, history):
