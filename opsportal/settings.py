@@ -331,6 +331,9 @@ PERIODIC_TASKS = {
     # Retention: delivered messages and finished timers older than their retention go (the audit log stays).
     "prune-notifications": ("opsportal.notifications.tasks.prune_notifications", 86400.0),
     "prune-jobs": ("opsportal.core.tasks.prune_jobs", 86400.0),
+    # The static export's backstop (with STATUSPAGE_EXPORT_DIR set): a re-export lost with its worker, and the
+    # day turning (the uptime bars move at midnight). Writes nothing when nothing changed.
+    "statuspage-export": ("statuspage.public.tasks.export_statuspage_files", 300.0),
 }
 # Days a message whose deliveries have all finished is kept (with its deliveries) before the daily prune.
 NOTIFICATION_RETENTION_DAYS = env_int("NOTIFICATION_RETENTION_DAYS", 30)

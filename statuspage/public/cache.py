@@ -17,7 +17,9 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.core.cache import cache
@@ -145,6 +147,8 @@ def cached_public_response(
     request: HttpRequest, name: str, render: Callable[[], HttpResponse]
 ) -> HttpResponse:
     """Serve `name` (a path plus query) from the cache, rendering it at most once per public version."""
+    if _straight_from_the_database.get():
+        return render()
     try:
         version = public_version()
         # Hot path: this process already holds this version's bytes.
@@ -187,6 +191,25 @@ def cached_public_response(
     finally:
         if locked:
             _unlock(name, token)
+
+
+# Set by the static export (below): its renders bypass the cache entirely.
+_straight_from_the_database: ContextVar[bool] = ContextVar("straight_from_the_database", default=False)
+
+
+@contextmanager
+def rendering_straight_from_the_database() -> Iterator[None]:
+    """For the static export: every page is rendered now from the database and kept nowhere in the cache.
+
+    The export asks for every incident page once; through the cache that left ten thousand renderings in
+    Redis for a week (issue 11), and a page another process was re-rendering came back as the previous
+    version, which the export would then have written to disk as current.
+    """
+    token = _straight_from_the_database.set(True)
+    try:
+        yield
+    finally:
+        _straight_from_the_database.reset(token)
 
 
 def _unlock(name: str, token: str) -> None:
