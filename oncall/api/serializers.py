@@ -62,6 +62,19 @@ class OnCallQueryInput(serializers.Serializer):
     )
 
 
+class TeamQueryInput(serializers.Serializer):
+    region = LineSerializerField(
+        required=False, max_length=8, help_text="Teams with members in this region (code)"
+    )
+    member = serializers.RegexField(
+        r"^[\w.@+-]+\Z",
+        required=False,
+        max_length=150,
+        help_text="Teams this username belongs to",
+        error_messages={"invalid": "Give a username: letters, digits and @ . + - _ only."},
+    )
+
+
 class RangeInput(serializers.Serializer):
     start = InstantField()
     end = InstantField()

@@ -89,17 +89,22 @@ def oncall_board(request):
     clock in its own zone. The filter and the pager swap in the results alone with htmx."""
     now = timezone.now()
     form = f.BoardFilterForm(request.GET or None)
-    schedules = selectors.board_schedules(overrides_ending_after=now, **form.filters())
+    schedules = selectors.board_schedules(**form.filters())
     page = Paginator(schedules, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
-    region_of = selectors.regions_of_team_members({schedule.team_id for schedule in page})
-    rows, broken = selectors.each_schedule(
-        page, lambda schedule, engine: _schedule_now(schedule, engine, now, region_of)
+    all_regions = list(selectors.regions())
+    region_of = selectors.regions_of_team_members(
+        {schedule.team_id for schedule in page}, regions=all_regions
+    )
+    rows, broken = selectors.each_listed_schedule(
+        page,
+        lambda schedule, engine: _schedule_now(schedule, engine, now, region_of),
+        overrides_ending_after=now,
     )
     teams: dict[int, dict] = {}
     for row in rows:  # already in team order
         teams.setdefault(row.schedule.team_id, {"team": row.schedule.team, "rows": []})["rows"].append(row)
     regions = []
-    for region in selectors.regions():
+    for region in all_regions:
         local_now = now.astimezone(ZoneInfo(region.time_zone))
         holds = [row for row in rows if row.region is not None and row.region.pk == region.pk]
         regions.append(RegionNow(region, local_now, _in_business_hours(region, local_now), holds))
