@@ -355,6 +355,11 @@ def board_schedules(*, search: str = "", team: str = "") -> QuerySet[Schedule]:
     return schedules.order_by("team__name", "team_id", "name", "pk")
 
 
+def team_choices() -> list[tuple[str, str]]:
+    """(slug, name) of every team by name, for a filter's list."""
+    return list(Team.objects.order_by("name").values_list("slug", "name"))
+
+
 def regions_of_team_members(
     team_ids: Iterable[int] | None = None, *, regions: Iterable[Region] | None = None
 ) -> dict[tuple[int, str], Region]:

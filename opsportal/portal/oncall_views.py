@@ -114,6 +114,8 @@ def oncall_board(request):
     query = request.GET.copy()
     query.pop("page", None)
     partial = request.htmx and not request.htmx.boosted
+    # The filter's team list, for the whole page only (the htmx results leave the form in place).
+    team_choices = [] if partial else selectors.team_choices()
     return render(
         request,
         "portal/oncall/_board_results.html" if partial else "portal/oncall/board.html",
@@ -127,6 +129,7 @@ def oncall_board(request):
             "teams": list(teams.values()),
             "horizon_days": GAP_HORIZON.days,
             "broken": broken,
+            "team_choices": team_choices,
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
