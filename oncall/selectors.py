@@ -235,7 +235,7 @@ def _engine_rows(
     )
     for layer_id, username in places:
         people[layer_id].append(username)
-    overrides: dict[int, list[rotation.Override]] = {pk: [] for pk in schedule_ids}
+    overrides: dict[int, list[tuple]] = {pk: [] for pk in schedule_ids}
     rows = ScheduleOverride.objects.filter(schedule_id__in=schedule_ids)
     if overrides_ending_after is not None:
         rows = rows.filter(end__gt=overrides_ending_after)
