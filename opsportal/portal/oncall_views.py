@@ -28,7 +28,7 @@ from opsportal.portal import oncall_forms as f
 from opsportal.portal.access import staff_required
 
 GAP_HORIZON = timedelta(days=30)
-# Schedules per page of the now board: its gaps column reads 30 days of each row's final schedule.
+# Schedules per page of the now board: each row answers who, the next handoff and 30 days of gaps.
 BOARD_PAGE_SIZE = 40
 DAY = timedelta(days=1)
 
@@ -60,8 +60,8 @@ class RegionNow:
 def _schedule_now(
     schedule: Schedule, engine: rotation.Schedule, now: datetime, region_of: dict[tuple[int, str], Region]
 ) -> ScheduleNow:
-    # Who holds it and who takes it next come from the layers directly; only the gaps column reads a stretch of
-    # the final schedule, and only for the page's rows.
+    # Who holds it, who takes it next and the gaps all come from the layers and overrides directly (their edges),
+    # never from a stretch of final schedule.
     cover = rotation.cover_at(engine, now)
     on_call = cover[0] if cover else None
     handoff = rotation.next_handoff(engine, now)
