@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from oncall.models import Team, TurnUnit
@@ -66,12 +67,11 @@ class TeamQueryInput(serializers.Serializer):
     region = LineSerializerField(
         required=False, max_length=8, help_text="Teams with members in this region (code)"
     )
-    member = serializers.RegexField(
-        r"^[\w.@+-]+\Z",
+    member = LineSerializerField(
         required=False,
         max_length=150,
+        validators=[RegexValidator(r"^[\w.@+-]+\Z", "Give a username: letters, digits and @ . + - _ only.")],
         help_text="Teams this username belongs to",
-        error_messages={"invalid": "Give a username: letters, digits and @ . + - _ only."},
     )
 
 
