@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from django.contrib.auth import get_user_model
+from django.core.validators import RegexValidator
 from rest_framework import serializers
 
 from oncall.models import Team, TurnUnit
@@ -59,6 +60,18 @@ class OnCallQueryInput(serializers.Serializer):
     )
     user = serializers.SlugField(
         required=False, max_length=150, help_text="Schedules where this username takes turns or covers"
+    )
+
+
+class TeamQueryInput(serializers.Serializer):
+    region = LineSerializerField(
+        required=False, max_length=8, help_text="Teams with members in this region (code)"
+    )
+    member = LineSerializerField(
+        required=False,
+        max_length=150,
+        validators=[RegexValidator(r"^[\w.@+-]+\Z", "Give a username: letters, digits and @ . + - _ only.")],
+        help_text="Teams this username belongs to",
     )
 
 

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 
 from oncall import rotation, selectors, services
 from oncall.api import serializers as s
-from oncall.selectors import regions, teams_with_members
+from oncall.selectors import regions
 from opsportal.core.exceptions import Conflict
 from opsportal.core.inputs import valid_input
 
@@ -31,16 +31,16 @@ class RegionSerializer(serializers.Serializer):
 
 
 class MemberSerializer(serializers.Serializer):
-    username = serializers.CharField(source="user.username")
-    name = serializers.CharField(source="user.get_full_name")
-    region = serializers.CharField(source="region.code")
+    username = serializers.CharField()
+    name = serializers.CharField(help_text="Full name; empty when none is on record")
+    region = serializers.CharField(help_text="Code of the region the member works from in this team")
 
 
 class TeamSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     slug = serializers.CharField()
-    members = MemberSerializer(source="memberships.all", many=True)
+    members = MemberSerializer(many=True)
 
 
 class RegionListView(generics.ListAPIView):
@@ -51,12 +51,26 @@ class RegionListView(generics.ListAPIView):
         return regions()
 
 
-class TeamListView(generics.ListAPIView):
+class TeamListView(generics.GenericAPIView):
+    """Teams by name with their members, a page at a time (the project's page, as every list of the API)."""
+
     scope_area = SCOPE_AREA
     serializer_class = TeamSerializer
+    pagination_class = api_settings.DEFAULT_PAGINATION_CLASS
 
-    def get_queryset(self):
-        return teams_with_members()
+    @extend_schema(
+        tags=TAG,
+        summary="Teams with their members (username, name, region), by name",
+        parameters=[s.TeamQueryInput],
+        responses={200: TeamSerializer(many=True), 400: PROBLEM},
+    )
+    def get(self, request):
+        query = valid_input(s.TeamQueryInput, request.query_params)
+        # Members are read for this page's teams only.
+        page = self.paginate_queryset(selectors.teams_filtered(**query))
+        members = selectors.members_of_teams(team.pk for team in page)
+        rows = [{"id": t.pk, "name": t.name, "slug": t.slug, "members": members[t.pk]} for t in page]
+        return self.get_paginated_response(TeamSerializer(rows, many=True).data)
 
 
 def _on_call_row(schedule, engine, at) -> dict:
@@ -115,8 +129,8 @@ class OnCallView(generics.GenericAPIView):
         at = query.pop("at", None) or timezone.now()
         # Only this page's schedules are read and evaluated.
         schedules = self.paginate_queryset(selectors.schedules_filtered(overrides_ending_after=at, **query))
-        rows, broken = selectors.each_schedule(
-            schedules, lambda schedule, engine: _on_call_row(schedule, engine, at)
+        rows, broken = selectors.each_listed_schedule(
+            schedules, lambda schedule, engine: _on_call_row(schedule, engine, at), overrides_ending_after=at
         )
         response = self.get_paginated_response(s.OnCallOutput(rows, many=True).data)
         response.data["at"] = serializers.DateTimeField().to_representation(at)

@@ -28,7 +28,7 @@ from opsportal.portal import oncall_forms as f
 from opsportal.portal.access import staff_required
 
 GAP_HORIZON = timedelta(days=30)
-# Schedules per page of the now board: its gaps column reads 30 days of each row's final schedule.
+# Schedules per page of the now board: each row answers who, the next handoff and 30 days of gaps.
 BOARD_PAGE_SIZE = 40
 DAY = timedelta(days=1)
 
@@ -60,8 +60,8 @@ class RegionNow:
 def _schedule_now(
     schedule: Schedule, engine: rotation.Schedule, now: datetime, region_of: dict[tuple[int, str], Region]
 ) -> ScheduleNow:
-    # Who holds it and who takes it next come from the layers directly; only the gaps column reads a stretch of
-    # the final schedule, and only for the page's rows.
+    # Who holds it, who takes it next and the gaps all come from the layers and overrides directly (their edges),
+    # never from a stretch of final schedule.
     cover = rotation.cover_at(engine, now)
     on_call = cover[0] if cover else None
     handoff = rotation.next_handoff(engine, now)
@@ -89,17 +89,22 @@ def oncall_board(request):
     clock in its own zone. The filter and the pager swap in the results alone with htmx."""
     now = timezone.now()
     form = f.BoardFilterForm(request.GET or None)
-    schedules = selectors.board_schedules(overrides_ending_after=now, **form.filters())
+    schedules = selectors.board_schedules(**form.filters())
     page = Paginator(schedules, BOARD_PAGE_SIZE).get_page(request.GET.get("page"))
-    region_of = selectors.regions_of_team_members({schedule.team_id for schedule in page})
-    rows, broken = selectors.each_schedule(
-        page, lambda schedule, engine: _schedule_now(schedule, engine, now, region_of)
+    all_regions = list(selectors.regions())
+    region_of = selectors.regions_of_team_members(
+        {schedule.team_id for schedule in page}, regions=all_regions
+    )
+    rows, broken = selectors.each_listed_schedule(
+        page,
+        lambda schedule, engine: _schedule_now(schedule, engine, now, region_of),
+        overrides_ending_after=now,
     )
     teams: dict[int, dict] = {}
     for row in rows:  # already in team order
         teams.setdefault(row.schedule.team_id, {"team": row.schedule.team, "rows": []})["rows"].append(row)
     regions = []
-    for region in selectors.regions():
+    for region in all_regions:
         local_now = now.astimezone(ZoneInfo(region.time_zone))
         holds = [row for row in rows if row.region is not None and row.region.pk == region.pk]
         regions.append(RegionNow(region, local_now, _in_business_hours(region, local_now), holds))
@@ -109,6 +114,8 @@ def oncall_board(request):
     query = request.GET.copy()
     query.pop("page", None)
     partial = request.htmx and not request.htmx.boosted
+    # The filter's team list, for the whole page only (the htmx results leave the form in place).
+    team_choices = [] if partial else selectors.team_choices()
     return render(
         request,
         "portal/oncall/_board_results.html" if partial else "portal/oncall/board.html",
@@ -122,6 +129,7 @@ def oncall_board(request):
             "teams": list(teams.values()),
             "horizon_days": GAP_HORIZON.days,
             "broken": broken,
+            "team_choices": team_choices,
         },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )

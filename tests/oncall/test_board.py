@@ -212,3 +212,22 @@ def test_board_query_count_is_constant(schedule, rob, ana, vera, client_for, dja
         response = client.get(BOARD)
     assert len(many) == len(few)
     assert len([row for e in response.context["teams"] for row in e["rows"]]) == 40
+
+
+def test_board_team_filter_lists_every_team_and_keeps_the_chosen_one(schedule, rob, ana, vera, client_for):
+    _teams_with_schedules(rob, ana, teams=3, per_team=1)
+    client = client_for(vera)
+    with time_machine.travel(DECEMBER, tick=False):
+        everything = client.get(BOARD).content.decode()
+        chosen = client.get(BOARD, {"team": "team-01"}).content.decode()
+        unknown = client.get(BOARD, {"team": "not-a-team"})
+    select = element_text(everything, 'id="id_team"')
+    assert select.split() == ["Every", "team", "Payments", "Team", "00", "Team", "01", "Team", "02"]
+    assert (
+        '<label for="id_team">' in everything
+        and '<option value="" selected>Every team</option>' in everything
+    )
+    assert '<option value="team-01" selected>Team 01</option>' in chosen
+    assert '<option value="" selected>' not in chosen
+    body = unknown.content.decode()
+    assert 'aria-invalid="true"' in body and "Select a valid choice" in visible_text(body)

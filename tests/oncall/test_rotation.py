@@ -242,6 +242,66 @@ def test_next_handoff_agrees_with_the_final_schedules_next_change(case):
     )
 
 
+def _brute_force_gaps(schedule, start, end):
+    """The reference: every instant where coverage could change, found the slow way (each local day's windows
+    converted one by one with zoneinfo, each rotation's first turn, each override's ends), and between two of them
+    one `cover_at` lookup: nobody on call there is a gap."""
+    edges = {start, end}
+    for layer in schedule.layers:
+        zone = ZoneInfo(layer.rotation.time_zone)
+        edges.add(layer.rotation.anchor.replace(tzinfo=zone).astimezone(UTC))
+        day = start.astimezone(zone).date() - timedelta(days=1)
+        while day <= end.astimezone(zone).date():
+            for window in layer.restrictions.windows:
+                if day.weekday() in window.days:
+                    end_day = day if window.end > window.start else day + timedelta(days=1)
+                    edges.add(datetime.combine(day, window.start, zone).astimezone(UTC))
+                    edges.add(datetime.combine(end_day, window.end, zone).astimezone(UTC))
+            day += timedelta(days=1)
+    for override in schedule.overrides:
+        edges |= {override.start, override.end}
+    points = sorted(edge for edge in edges if start <= edge <= end)
+    out = []
+    for lo, hi in itertools.pairwise(points):
+        if cover_at(schedule, lo) is None:
+            if out and out[-1].end == lo:
+                out[-1] = Gap(out[-1].start, hi)
+            else:
+                out.append(Gap(lo, hi))
+    return out
+
+
+@st.composite
+def gap_cases(draw):
+    """30 days (what the board shows) from around a DST change, or from anywhere in the year."""
+    start = draw(st.one_of(moments, near_dst))
+    covers = []
+    for _ in range(draw(st.integers(0, 6))):
+        begins = start + timedelta(minutes=draw(st.integers(-2 * 24 * 60, 31 * 24 * 60)))
+        covers.append(
+            Override(begins, begins + timedelta(minutes=draw(st.integers(30, 3 * 24 * 60))), draw(names))
+        )
+    schedule = Schedule(tuple(draw(st.lists(layers, min_size=1, max_size=3))), tuple(covers))
+    return schedule, start, start + timedelta(days=draw(st.sampled_from([1, 7, 30])))
+
+
+@settings(PROPERTY, max_examples=400)
+@given(gap_cases())
+def test_gaps_agree_with_a_brute_force_reference_across_dst(case):
+    schedule, start, end = case
+    assert gaps(schedule, start, end) == _brute_force_gaps(schedule, start, end)
+
+
+def test_gaps_of_a_window_ending_where_it_starts_cover_whole_days():
+    # An end equal to the start is the whole 24 hours from the start, in local time across the change.
+    allday = Restriction((Window(frozenset({5, 6}), time(9), time(9)),))
+    schedule = Schedule((Layer("weekend", daily(DUBLIN), allday),))
+    assert gaps(schedule, utc(2026, 3, 27), utc(2026, 3, 31)) == [
+        Gap(utc(2026, 3, 27), utc(2026, 3, 28, 9)),
+        Gap(utc(2026, 3, 30, 8), utc(2026, 3, 31)),
+    ]
+
+
 @PROPERTY
 @given(cases(), st.lists(st.floats(0, 1), min_size=1, max_size=10))
 def test_cover_at_names_the_final_schedules_person_and_source(case, fractions):

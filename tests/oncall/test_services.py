@@ -132,6 +132,58 @@ def test_schedules_for_engine_uses_constant_queries(schedule, team, rob, ana, dj
     assert len(built) == 6
 
 
+def test_each_listed_schedule_builds_what_the_prefetched_rows_build(
+    schedule, team, rob, ana, django_assert_num_queries
+):
+    services.layer_create(
+        actor=rob,
+        schedule=schedule,
+        name="Weekdays",
+        position=3,
+        participants=[ana, rob, ana],
+        start=date(2026, 1, 1),
+        time_zone="Europe/Dublin",
+        restrictions=[{"days": [0, 1, 2, 3, 4], "start": "08:00", "end": "18:00"}],
+    )
+    services.override_create(
+        actor=rob, schedule=schedule, user=ana, start=START, end=START + timedelta(hours=2)
+    )
+    services.override_create(
+        actor=rob, schedule=schedule, user=rob, start=START - timedelta(days=2), end=START - timedelta(days=1)
+    )
+    services.schedule_create(actor=SYSTEM, name="Empty", slug="empty", team=team)
+    for n in range(4):
+        other = services.schedule_create(actor=SYSTEM, name=f"S{n}", slug=f"s{n}", team=team)
+        services.layer_create(
+            actor=SYSTEM,
+            schedule=other,
+            name="L",
+            participants=[rob, ana][n % 2 :],
+            start=date(2026, 1, 1),
+            time_zone="Asia/Kolkata",
+        )
+        services.override_create(
+            actor=SYSTEM,
+            schedule=other,
+            user=ana,
+            start=START + timedelta(hours=n),
+            end=START + timedelta(days=n + 1),
+        )
+    rows = list(selectors.schedules_filtered())
+    for since in (None, START + timedelta(hours=1)):
+        expected, _ = selectors.each_schedule(
+            selectors.schedules_for_engine(overrides_ending_after=since).order_by("name", "pk"),
+            lambda s, built: (s.slug, built),
+        )
+        with django_assert_num_queries(3):
+            listed, broken = selectors.each_listed_schedule(
+                rows, lambda s, built: (s.slug, built), overrides_ending_after=since
+            )
+        assert listed == expected and broken == []
+    assert dict(listed)["empty"] == rotation.Schedule(layers=())
+    assert [len(built.overrides) for _, built in listed] == [0, 1, 1, 1, 1, 1]
+
+
 def test_swap_accept_by_counterpart_creates_override(schedule, rob, ana):
     swap = services.swap_propose(
         actor=rob, schedule=schedule, counterpart=ana, start=START, end=START + timedelta(hours=4)
