@@ -123,7 +123,11 @@ class Subscriber(models.Model):
                 name="subscriber_one_active_per_address",
             )
         ]
-        indexes = [models.Index(fields=["owner", "unsubscribed_at"])]
+        indexes = [
+            models.Index(fields=["owner", "unsubscribed_at"]),
+            # The portal's list order, newest first: keyset pages read straight off it (issue 11).
+            models.Index(fields=["-created_at", "-id"], name="subscriber_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.channel}: {self.address}"

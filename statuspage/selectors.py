@@ -82,7 +82,11 @@ def public_last_change() -> datetime | None:
     candidates = [
         Component.objects.filter(showcase=True).aggregate(at=Max("updated_at"))["at"],
         ComponentGroup.objects.filter(components__showcase=True).aggregate(at=Max("updated_at"))["at"],
-        PublicUpdate.objects.exclude(incident__status__in=NEVER_PUBLIC).aggregate(at=Max("created_at"))["at"],
+        # The newest update read backwards off its index (a MAX over the join read all of them: issue 11).
+        PublicUpdate.objects.exclude(incident__status__in=NEVER_PUBLIC)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first(),
         MaintenanceWindow.objects.aggregate(at=Max("updated_at"))["at"],
     ]
     return max((at for at in candidates if at is not None), default=None)

@@ -154,7 +154,11 @@ class AuditEntry(models.Model):
 
     class Meta:
         ordering = ["-at", "-id"]
-        indexes = [models.Index(fields=["object_type", "object_id"])]
+        indexes = [
+            models.Index(fields=["object_type", "object_id"]),
+            # The log's one order, newest first: keyset pages read straight off it.
+            models.Index(fields=["-at", "-id"], name="audit_newest_first"),
+        ]
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:

@@ -84,7 +84,12 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-started_at", "-id"]
-        indexes = [models.Index(fields=["status", "severity"]), models.Index(fields=["started_at"])]
+        indexes = [
+            models.Index(fields=["status", "severity"]),
+            models.Index(fields=["started_at"]),
+            # Every list's order, newest first: keyset pages read straight off it (issue 11).
+            models.Index(fields=["-started_at", "-id"], name="incident_newest_first"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.reference} {self.title}"
@@ -216,6 +221,8 @@ class PublicUpdate(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # The status page's "last changed" reads the newest update off this (issue 11).
+        indexes = [models.Index(fields=["-created_at", "-id"], name="public_update_newest_first")]
 
     def __str__(self) -> str:
         return f"INC-{self.incident_id} {self.status}: {self.body[:40]}"

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from opsportal.core.exceptions import Conflict
 from opsportal.core.forms import add_service_errors, form_apply
+from opsportal.core.keyset import keyset_page
 from opsportal.core.roles import RESPOND
 from opsportal.incidents import selectors as incident_selectors
 from opsportal.incidents import services as incident_services
@@ -20,6 +21,8 @@ from opsportal.incidents.lifecycle import TRANSITIONS, IncidentStatus, public_up
 from opsportal.incidents.models import Incident, IncidentRole, TimelineEvent
 from opsportal.portal import incident_forms as f
 from opsportal.portal.access import staff_required
+
+INCIDENT_PAGE = 50
 
 # Panels of the command page, each a fragment template that can be fetched on its own.
 PANELS = ("header", "clocks", "roles", "components", "actions", "timeline")
@@ -31,12 +34,30 @@ PANELS = ("header", "clocks", "roles", "components", "actions", "timeline")
 @staff_required()
 def incident_list(request):
     form = f.IncidentFilterForm(request.GET or None)
-    incidents = incident_selectors.incidents_list(form.filters() if form.is_bound else None)[:200]
+    incidents = incident_selectors.incidents_list(form.filters() if form.is_bound else None)
+    # Pages of 50 off the (started_at, id) index, newest first; the count is of the filtered list, which is
+    # one index-only pass over the incidents table, not the rows it shows (issue 11).
+    page = keyset_page(
+        incidents,
+        field="started_at",
+        size=INCIDENT_PAGE,
+        older=request.GET.get("older"),
+        newer=request.GET.get("newer"),
+    )
+    query = request.GET.copy()
+    for key in ("older", "newer"):
+        query.pop(key, None)
     template = "portal/incidents/_list_results.html" if request.htmx and not request.htmx.boosted else None
     return render(
         request,
         template or "portal/incidents/list.html",
-        {"form": form, "incidents": incidents, "query": request.GET.urlencode()},
+        {
+            "form": form,
+            "incidents": page,
+            "total": incidents.count(),
+            "filters": query.urlencode(),
+            "query": request.GET.urlencode(),
+        },
         status=400 if form.is_bound and not form.is_valid() else 200,
     )
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth import views as auth_views
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -18,6 +18,7 @@ from opsportal.core import selectors as core_selectors
 from opsportal.core.forms import add_service_errors, refusal_text
 from opsportal.core.identity_selectors import api_tokens_visible_to, partners
 from opsportal.core.identity_services import api_token_create, api_token_revoke
+from opsportal.core.keyset import keyset_page
 from opsportal.core.live import announce_authority_changed
 from opsportal.core.models import ApiToken
 from opsportal.core.roles import ADMINISTER, RESPOND, role_of
@@ -179,14 +180,27 @@ def staff_role(request, user_id: int):
     return redirect("portal:staff")
 
 
+AUDIT_PAGE = 50
+
+
 @staff_required(ADMINISTER)
 def audit_log(request):
-    action = request.GET.get("action", "")
-    actor = request.GET.get("actor", "")
+    action = request.GET.get("action", "")[:80]
+    actor = request.GET.get("actor", "")[:150]
     entries = core_selectors.audit_entries(action=action, actor=actor)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    # Keyset pages off the (at, id) index: the log only grows, and no page counts the whole of it (issue 11).
+    page = keyset_page(
+        entries, field="at", size=AUDIT_PAGE, older=request.GET.get("older"), newer=request.GET.get("newer")
+    )
+    filters = urlencode({key: value for key, value in (("action", action), ("actor", actor)) if value})
     return render(
         request,
         "portal/audit.html",
-        {"page": page, "actions": core_selectors.audit_actions(), "action": action, "actor": actor},
+        {
+            "page": page,
+            "actions": core_selectors.audit_actions(),
+            "action": action,
+            "actor": actor,
+            "filters": filters,
+        },
     )

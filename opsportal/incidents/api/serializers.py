@@ -199,6 +199,9 @@ def _postmortem_published(incident: Incident) -> bool:
         return False
 
 
+LINK_PLACEHOLDER = 987_654_321  # an id no URL has otherwise
+
+
 class IncidentOutput(serializers.Serializer):
     """One incident as a list row; the detail adds SLA clocks."""
 
@@ -228,17 +231,22 @@ class IncidentOutput(serializers.Serializer):
 
     @extend_schema_field(OpenApiTypes.OBJECT)
     def get_links(self, incident) -> dict:
-        request = self.context.get("request")
-        kwargs = {"incident_id": incident.pk}
-        return {
-            name: reverse(f"api:incident{suffix}", kwargs=kwargs, request=request)
-            for name, suffix in (
-                ("self", ""),
-                ("timeline", "-timeline"),
-                ("updates", "-updates"),
-                ("postmortem", "-postmortem"),
-            )
-        }
+        # Reversed once per list, not four times a row: on a page of 50 that was a third of the time (issue 11).
+        if not hasattr(self, "_link_patterns"):
+            request = self.context.get("request")
+            kwargs = {"incident_id": LINK_PLACEHOLDER}
+            self._link_patterns = {
+                name: reverse(f"api:incident{suffix}", kwargs=kwargs, request=request).replace(
+                    str(LINK_PLACEHOLDER), "{}"
+                )
+                for name, suffix in (
+                    ("self", ""),
+                    ("timeline", "-timeline"),
+                    ("updates", "-updates"),
+                    ("postmortem", "-postmortem"),
+                )
+            }
+        return {name: pattern.format(incident.pk) for name, pattern in self._link_patterns.items()}
 
 
 class IncidentDetailOutput(IncidentOutput):
