@@ -40,7 +40,7 @@
   function busy(panel) {
     // Never pull a panel from under someone typing in it; refresh it once they leave.
     if (panel.contains(document.activeElement) && document.activeElement !== document.body) return true;
-    return [...panel.querySelectorAll("textarea, input[type=text]")].some((el) => el.value !== el.defaultValue);
+    return [...panel.querySelectorAll("textarea, input[type=text], input[type=search]")].some((el) => el.value !== el.defaultValue);
   }
   function refreshPanel(panel) {
     if (!window.htmx || !panel.dataset.panelUrl) return;
