@@ -46,9 +46,24 @@
     if (!window.htmx || !panel.dataset.panelUrl) return;
     if (busy(panel)) { panel.dataset.stale = "1"; return; }
     delete panel.dataset.stale;
+    panel.dataset.refreshing = "1";
     // Each panel is its own source: requests sharing one source would be dropped while another is in flight.
     htmx.ajax("GET", panel.dataset.panelUrl, { source: panel, target: panel, swap: "outerHTML" });
   }
+  // A refresh keeps the sections someone opened ("Assign or hand over a role") open, as they were at the swap.
+  const openAtSwap = new Map();
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const panel = event.detail.target;
+    if (!panel || !panel.dataset || !panel.dataset.refreshing || !panel.id) return;
+    openAtSwap.set(panel.id, [...panel.querySelectorAll("details")].map((details) => details.open));
+  });
+  document.addEventListener("htmx:afterSwap", () => {
+    openAtSwap.forEach((open, id) => {
+      const fresh = document.getElementById(id);
+      if (fresh) fresh.querySelectorAll("details").forEach((details, i) => { if (open[i]) details.open = true; });
+    });
+    openAtSwap.clear();
+  });
   function refreshIncident() {
     document.querySelectorAll("#incident .panel").forEach(refreshPanel);
   }
