@@ -242,15 +242,14 @@ class PublicUpdateForm(PanelForm):
         return [self[name] for _, name in self.component_fields]
 
 
-# A post naming more components than this is no public update from the page.
-POSTED_COMPONENTS_MAX = 1_000
+# (How many keys a post may carry at all is Django's DATA_UPLOAD_MAX_NUMBER_FIELDS: more is a 400.)
 _COMPONENT_KEY = re.compile(r"component_([0-9]+)")
 _ID_MAX = 2**63 - 1
 
 
 def _posted_component_ids(data) -> tuple[list[int], list[str]]:
-    """The component ids named by `component_<id>` keys that carry a status (at most POSTED_COMPONENTS_MAX),
-    and the ids no row can have (past 64 bits), shortened for the message."""
+    """The component ids named by `component_<id>` keys that carry a status, and the ids no row can have (past
+    64 bits), shortened for the message."""
     ids, out_of_range = [], []
     for key in data:
         match = _COMPONENT_KEY.fullmatch(key)
@@ -260,7 +259,7 @@ def _posted_component_ids(data) -> tuple[list[int], list[str]]:
             out_of_range.append(match[1][:24])
         else:
             ids.append(int(match[1]))
-    return ids[:POSTED_COMPONENTS_MAX], out_of_range
+    return ids, out_of_range
 
 
 class MergeForm(PanelForm):

@@ -491,3 +491,16 @@ def test_public_update_may_still_set_a_component_the_incident_does_not_affect(re
     assert response.status_code == 302
     checkout.refresh_from_db()
     assert checkout.status == "degraded_performance"
+
+
+def test_war_room_searches_use_a_fixed_number_of_queries(responder, incident, django_assert_max_num_queries):
+    _many_components_and_staff(60)
+    for name, field in (
+        ("incident_component_search", "component_name"),
+        ("incident_person_search", "person"),
+        ("incident_person_search", ""),
+        ("incident_merge_search", "into_reference"),
+    ):
+        with django_assert_max_num_queries(7):
+            response = _search(responder, name, incident, field, "" if not field else "e")
+        assert response.status_code == 200
