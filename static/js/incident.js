@@ -46,16 +46,27 @@
     if (!window.htmx || !panel.dataset.panelUrl) return;
     if (busy(panel)) { panel.dataset.stale = "1"; return; }
     delete panel.dataset.stale;
-    panel.dataset.refreshing = "1";
     // Each panel is its own source: requests sharing one source would be dropped while another is in flight.
     htmx.ajax("GET", panel.dataset.panelUrl, { source: panel, target: panel, swap: "outerHTML" });
   }
-  // A refresh keeps the sections someone opened ("Assign or hand over a role") open, as they were at the swap.
+  function isRefreshOf(event) {
+    const panel = event.detail.target, config = event.detail.requestConfig;
+    return panel && panel.classList && panel.classList.contains("panel") && config &&
+      config.verb === "get" && config.path === panel.dataset.panelUrl ? panel : null;
+  }
+  // Someone may have started typing, or opened a section, while a refresh was on its way: check again at the
+  // swap. A busy panel keeps what is on screen and refreshes when they leave it; an idle one keeps the
+  // sections that were open ("Assign or hand over a role") open.
   const openAtSwap = new Map();
   document.addEventListener("htmx:beforeSwap", (event) => {
-    const panel = event.detail.target;
-    if (!panel || !panel.dataset || !panel.dataset.refreshing || !panel.id) return;
-    openAtSwap.set(panel.id, [...panel.querySelectorAll("details")].map((details) => details.open));
+    const panel = isRefreshOf(event);
+    if (!panel) return;
+    if (busy(panel)) {
+      event.detail.shouldSwap = false;
+      panel.dataset.stale = "1";
+      return;
+    }
+    if (panel.id) openAtSwap.set(panel.id, [...panel.querySelectorAll("details")].map((details) => details.open));
   });
   document.addEventListener("htmx:afterSwap", () => {
     openAtSwap.forEach((open, id) => {
