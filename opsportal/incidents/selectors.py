@@ -7,18 +7,21 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db.models import (
     Avg,
+    Case,
     Count,
     DateTimeField,
     DurationField,
     Exists,
     ExpressionWrapper,
     F,
+    IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
@@ -37,6 +40,7 @@ from opsportal.incidents.models import (
     TimelineEvent,
 )
 from opsportal.incidents.sla import ClockName, SlaClock, SlaTargets, sla_clocks
+from statuspage.models import Component
 
 
 @dataclass
@@ -101,6 +105,62 @@ def incident_clocks(incident: Incident, now: datetime | None = None) -> tuple[Sl
 
 def incident_ids_with_running_clocks() -> list[int]:
     return list(Incident.objects.filter(status__in=[s.value for s in ACTIVE]).values_list("pk", flat=True))
+
+
+def components_to_add(incident_id: int, query: str, *, limit: int) -> list[Component]:
+    """Components this incident does not affect yet whose name contains `query`, names starting with it first:
+    the war room's "add a component" search. At most `limit` (+1, so the page can say there are more)."""
+    query = query.strip()
+    matches = Component.objects.exclude(incident_impacts__incident_id=incident_id).select_related("group")
+    if query:
+        matches = matches.filter(name__icontains=query).annotate(
+            later=Case(
+                When(name__istartswith=query, then=Value(0)), default=Value(1), output_field=IntegerField()
+            )
+        )
+        return list(matches.order_by("later", "name")[: limit + 1])
+    return list(matches.order_by("name")[: limit + 1])
+
+
+def affected_components_of(incident_id: int) -> list[Component]:
+    return list(Component.objects.filter(incident_impacts__incident_id=incident_id).order_by("name"))
+
+
+def component_named(name: str) -> Component | None:
+    """The component with this name, ignoring case (names are unique): the search form's fallback without
+    JavaScript."""
+    return Component.objects.filter(name__iexact=name.strip()).order_by("pk").first()
+
+
+def merge_targets(incident_id: int, query: str, *, limit: int) -> list[Incident]:
+    """Active incidents this one could be merged into, newest first, matching `query` by reference ("INC-12",
+    "12") or title; at most `limit` (+1)."""
+    targets = Incident.objects.filter(status__in=[s.value for s in ACTIVE]).exclude(pk=incident_id)
+    number = _incident_number(query)
+    query = query.strip()
+    if number is not None:
+        targets = targets.filter(Q(pk=number) | Q(title__icontains=query))
+    elif query:
+        targets = targets.filter(Q(title__icontains=query) | Q(public_title__icontains=query))
+    return list(targets.order_by("-started_at", "-pk")[: limit + 1])
+
+
+def _incident_number(query: str) -> int | None:
+    """12 from "INC-12", "inc-12", "#12" or "12"; None when the query is no incident number (or one past 64
+    bits, which no row has)."""
+    text = query.strip().upper().removeprefix("INC-").removeprefix("#")
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        return None
+    return int(text)
+
+
+def merge_target_by_reference(incident_id: int, reference: str) -> Incident | None:
+    """The active incident named by "INC-12" or "12" that this one may merge into: the fallback without
+    JavaScript."""
+    number = _incident_number(reference)
+    if number is None or number == incident_id:
+        return None
+    return Incident.objects.filter(pk=number, status__in=[s.value for s in ACTIVE]).first()
 
 
 def active_roles(incident: Incident) -> list[RoleAssignment]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time, timedelta
 
 from django import forms
@@ -9,8 +10,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from oncall.models import Team
+from opsportal.core import selectors as core_selectors
 from opsportal.core.fields import BodyFormField, DateFormField, LineFormField
-from opsportal.core.text import BODY_MAX, DOCUMENT_MAX, LINE_MAX, NOTE_MAX, TITLE_MAX
+from opsportal.core.text import BODY_MAX, DOCUMENT_MAX, LINE_MAX, NAME_MAX, NOTE_MAX, TITLE_MAX
+from opsportal.incidents import selectors as incident_selectors
 from opsportal.incidents.lifecycle import ACTIVE, PUBLIC_STATUSES, IncidentStatus
 from opsportal.incidents.models import ActionItem, Incident, IncidentRole, Postmortem, Severity
 from opsportal.incidents.postmortems import EDITABLE_FIELDS
@@ -98,15 +101,50 @@ class SeverityForm(PanelForm):
     reason = LineFormField(max_length=LINE_MAX, required=False)
 
 
+# Search boxes on the war room: how long a query may be, and how many matches one answer lists.
+SEARCH_MAX = 100
+MATCHES_MAX = 20
+
+
+class PickerQueryForm(forms.Form):
+    """What a war-room search box sends: one line of text, bounded (a longer one is refused, not cut)."""
+
+    q = LineFormField(max_length=SEARCH_MAX, required=False, label="Search")
+
+
 class RoleForm(PanelForm):
+    """A role for a person, picked from the search's matches (`user`, an id) or, without JavaScript, typed as a
+    username or email (`person`); the id wins when both come."""
+
     id_prefix = "role"
     role = forms.ChoiceField(choices=IncidentRole.choices)
-    user = StaffChoiceField(queryset=_staff_users(), label="Person")
+    # Never rendered as a <select>: the matches come from the people search, a few at a time.
+    user = StaffChoiceField(queryset=_staff_users(), label="Person", required=False)
+    person = LineFormField(
+        max_length=SEARCH_MAX,
+        required=False,
+        label="Person",
+        help_text="Type a name, username or email and pick a match; or type an exact username or email.",
+    )
     replace = forms.BooleanField(required=False, label="Hand over (replace the current holder)")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["user"].queryset = _staff_users()
+
+    def clean(self):
+        data = super().clean()
+        if data.get("user") is None and "user" not in self.errors:
+            typed = data.get("person", "")
+            if not typed:
+                if "person" not in self.errors:
+                    self.add_error("person", "Pick a person: type a name and choose one of the matches.")
+            else:
+                user = core_selectors.staff_member_named(typed)
+                if user is None:
+                    self.add_error("person", f"No staff member has the username or email “{typed}”.")
+                data["user"] = user
+        return data
 
 
 class RelieveForm(PanelForm):
@@ -120,9 +158,33 @@ class RelieveForm(PanelForm):
 
 
 class ComponentImpactForm(PanelForm):
+    """A component's impact on the incident. The component comes as an id (an affected component's own form, or
+    a match of the component search) or, without JavaScript, as its exact name."""
+
     id_prefix = "component"
-    component = forms.ModelChoiceField(queryset=Component.objects.all())
+    # Never rendered as a <select>: 200 components would be 200 options on every war-room page.
+    component = forms.ModelChoiceField(queryset=Component.objects.all(), required=False)
+    component_name = LineFormField(
+        max_length=NAME_MAX,
+        required=False,
+        label="Component",
+        help_text="Type part of its name and pick a match; or type its full name.",
+    )
     impact = forms.ChoiceField(choices=[("", "Not affected (remove)"), *IMPACT_CHOICES], required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("component") is None and "component" not in self.errors:
+            typed = data.get("component_name", "")
+            if not typed:
+                if "component_name" not in self.errors:
+                    self.add_error("component_name", "Pick a component: type its name and choose a match.")
+            else:
+                component = incident_selectors.component_named(typed)
+                if component is None:
+                    self.add_error("component_name", f"No component is named “{typed}”.")
+                data["component"] = component
+        return data
 
 
 class NoteForm(PanelForm):
@@ -137,21 +199,41 @@ class PinForm(PanelForm):
 
 
 class PublicUpdateForm(PanelForm):
+    """A public update, with a status for each component it names. The page offers the incident's affected
+    components only (`components`); a post may name others by id (`component_<id>`), as the page did when it
+    listed every component, and an id that names no component is refused."""
+
     id_prefix = "update"
     status = forms.ChoiceField(choices=[(s, s.capitalize()) for s in PUBLIC_STATUSES[:4]])
     body = BodyFormField(
         widget=forms.Textarea(attrs={"rows": 3}), label="Message for merchants", max_length=BODY_MAX
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, components=(), **kwargs):
         super().__init__(*args, **kwargs)
+        offered = {component.pk: component for component in components}
+        self.unknown_component_ids: list[str] = []
+        if self.is_bound:
+            posted, out_of_range = _posted_component_ids(self.data)
+            wanted = [pk for pk in posted if pk not in offered]
+            if wanted:
+                offered.update(Component.objects.in_bulk(wanted))
+            self.unknown_component_ids = [str(pk) for pk in posted if pk not in offered] + out_of_range
         self.component_fields = []
-        for component in Component.objects.all():
+        for component in offered.values():
             name = f"component_{component.pk}"
             self.fields[name] = forms.ChoiceField(
                 choices=[("", "No change"), *ComponentStatus.choices], required=False, label=component.name
             )
             self.component_fields.append((component, name))
+
+    def clean(self):
+        data = super().clean()
+        if self.unknown_component_ids:
+            raise forms.ValidationError(
+                f"No component has the id {', '.join(self.unknown_component_ids[:3])}; nothing was posted."
+            )
+        return data
 
     def component_statuses(self) -> list[tuple[Component, str]]:
         return [(c, self.cleaned_data[name]) for c, name in self.component_fields if self.cleaned_data[name]]
@@ -160,18 +242,64 @@ class PublicUpdateForm(PanelForm):
         return [self[name] for _, name in self.component_fields]
 
 
+# (How many keys a post may carry at all is Django's DATA_UPLOAD_MAX_NUMBER_FIELDS: more is a 400.)
+_COMPONENT_KEY = re.compile(r"component_([0-9]+)")
+_ID_MAX = 2**63 - 1
+
+
+def _posted_component_ids(data) -> tuple[list[int], list[str]]:
+    """The component ids named by `component_<id>` keys that carry a status, and the ids no row can have (past
+    64 bits), shortened for the message."""
+    ids, out_of_range = [], []
+    for key in data:
+        match = _COMPONENT_KEY.fullmatch(key)
+        if not match or not data.get(key):
+            continue
+        if len(match[1]) > 19 or int(match[1]) > _ID_MAX:
+            out_of_range.append(match[1][:24])
+        else:
+            ids.append(int(match[1]))
+    return ids, out_of_range
+
+
 class MergeForm(PanelForm):
+    """Merge into another active incident, picked from the search's matches (`into`, an id) or typed as its
+    reference ("INC-12") without JavaScript."""
+
     id_prefix = "merge"
-    into = forms.ModelChoiceField(queryset=Incident.objects.all(), label="Merge into incident")
+    # Never rendered as a <select>: the matches come from the incident search.
+    into = forms.ModelChoiceField(
+        queryset=Incident.objects.all(), label="Merge into incident", required=False
+    )
+    into_reference = LineFormField(
+        max_length=SEARCH_MAX,
+        required=False,
+        label="Merge into incident",
+        help_text="Type its reference (INC-12) or part of its title and pick a match.",
+    )
 
     def __init__(self, *args, incident: Incident | None = None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.incident_id = incident.pk if incident is not None else None
         # Offer active incidents; the service still refuses a finished one that slips through.
         others = Incident.objects.filter(status__in=ACTIVE).order_by("-started_at")
         if incident is not None:
             others = others.exclude(pk=incident.pk)
         self.fields["into"].queryset = others
-        self.fields["into"].label_from_instance = lambda i: f"{i.reference} {i.title}"
+
+    def clean(self):
+        data = super().clean()
+        if data.get("into") is None and "into" not in self.errors:
+            typed = data.get("into_reference", "")
+            if not typed:
+                if "into_reference" not in self.errors:
+                    self.add_error("into_reference", "Pick the incident to merge into.")
+            else:
+                into = incident_selectors.merge_target_by_reference(self.incident_id or 0, typed)
+                if into is None:
+                    self.add_error("into_reference", f"“{typed}” names no other active incident.")
+                data["into"] = into
+        return data
 
 
 class PostmortemForm(forms.Form):

@@ -21,6 +21,7 @@ from opsportal.incidents.lifecycle import TRANSITIONS, IncidentStatus, public_up
 from opsportal.incidents.models import Incident, IncidentRole, TimelineEvent
 from opsportal.portal import incident_forms as f
 from opsportal.portal.access import staff_required
+from statuspage.models import ComponentStatus
 
 INCIDENT_PAGE = 50
 
@@ -101,23 +102,28 @@ def _load(incident_id: int) -> Incident:
 
 def _command_context(request, incident: Incident, **overrides) -> dict:
     current = IncidentStatus(incident.status)
+    affected = list(incident.affected_components.all())
     context = {
         "incident": incident,
         "next_statuses": [s for s in TRANSITIONS[current] if s != IncidentStatus.MERGED],
         "clock_rows": [_clock_row(clock) for clock in incident_selectors.incident_clocks(incident)],
         "roles": incident_selectors.active_roles(incident),
         "role_choices": IncidentRole.choices,
-        "affected": list(incident.affected_components.all()),
+        "affected": affected,
         "timeline": incident_selectors.incident_timeline(incident),
         "may_act": request.user.has_perm(RESPOND),
         "transition_form": None,
         "role_form": f.RoleForm(),
-        "component_form": f.ComponentImpactForm(),
+        "component_form": f.ComponentImpactForm(initial={"impact": ComponentStatus.PARTIAL_OUTAGE}),
         "note_form": f.NoteForm(),
-        "update_form": f.PublicUpdateForm(initial={"status": public_update_default(current)}),
+        # Statuses for the affected components only: the page never lists every component.
+        "update_form": f.PublicUpdateForm(
+            initial={"status": public_update_default(current)}, components=[ac.component for ac in affected]
+        ),
         "severity_form": f.SeverityForm(initial={"severity": incident.severity}),
         "merge_form": f.MergeForm(incident=incident),
         "panel_error": None,
+        "search_max": f.SEARCH_MAX,
     }
     context.update(overrides)
     return context
@@ -361,7 +367,7 @@ def incident_note(request, incident_id: int):
 @require_POST
 @staff_required(RESPOND)
 def incident_public_update(request, incident_id: int):
-    form = f.PublicUpdateForm(request.POST)
+    form = f.PublicUpdateForm(request.POST, components=incident_selectors.affected_components_of(incident_id))
 
     def apply(incident, data):
         incident_services.incident_post_update(

@@ -5,6 +5,7 @@ from opsportal.portal import alert_views as alv
 from opsportal.portal import component_views as cv
 from opsportal.portal import delivery_views as dv
 from opsportal.portal import escalation_views as esv
+from opsportal.portal import incident_search_views as isv
 from opsportal.portal import incident_views as iv
 from opsportal.portal import integration_views as inv
 from opsportal.portal import maintenance_views as mv
@@ -52,6 +53,19 @@ urlpatterns = [
     path("incidents/<id:incident_id>/notes/", iv.incident_note, name="incident_note"),
     path("incidents/<id:incident_id>/updates/", iv.incident_public_update, name="incident_public_update"),
     path("incidents/<id:incident_id>/merge/", iv.incident_merge, name="incident_merge"),
+    path(
+        "incidents/<id:incident_id>/search/components/",
+        isv.incident_component_search,
+        name="incident_component_search",
+    ),
+    path(
+        "incidents/<id:incident_id>/search/people/", isv.incident_person_search, name="incident_person_search"
+    ),
+    path(
+        "incidents/<id:incident_id>/search/merge-targets/",
+        isv.incident_merge_search,
+        name="incident_merge_search",
+    ),
     path("incidents/<id:incident_id>/timeline/<id:event_id>/pin/", iv.timeline_pin, name="timeline_pin"),
     path(
         "incidents/<id:incident_id>/timeline.md", iv.incident_timeline_markdown, name="incident_timeline_md"

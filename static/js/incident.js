@@ -40,7 +40,7 @@
   function busy(panel) {
     // Never pull a panel from under someone typing in it; refresh it once they leave.
     if (panel.contains(document.activeElement) && document.activeElement !== document.body) return true;
-    return [...panel.querySelectorAll("textarea, input[type=text]")].some((el) => el.value !== el.defaultValue);
+    return [...panel.querySelectorAll("textarea, input[type=text], input[type=search]")].some((el) => el.value !== el.defaultValue);
   }
   function refreshPanel(panel) {
     if (!window.htmx || !panel.dataset.panelUrl) return;
@@ -49,6 +49,32 @@
     // Each panel is its own source: requests sharing one source would be dropped while another is in flight.
     htmx.ajax("GET", panel.dataset.panelUrl, { source: panel, target: panel, swap: "outerHTML" });
   }
+  function isRefreshOf(event) {
+    const panel = event.detail.target, config = event.detail.requestConfig;
+    return panel && panel.classList && panel.classList.contains("panel") && config &&
+      config.verb === "get" && config.path === panel.dataset.panelUrl ? panel : null;
+  }
+  // Someone may have started typing, or opened a section, while a refresh was on its way: check again at the
+  // swap. A busy panel keeps what is on screen and refreshes when they leave it; an idle one keeps the
+  // sections that were open ("Assign or hand over a role") open.
+  const openAtSwap = new Map();
+  document.addEventListener("htmx:beforeSwap", (event) => {
+    const panel = isRefreshOf(event);
+    if (!panel) return;
+    if (busy(panel)) {
+      event.detail.shouldSwap = false;
+      panel.dataset.stale = "1";
+      return;
+    }
+    if (panel.id) openAtSwap.set(panel.id, [...panel.querySelectorAll("details")].map((details) => details.open));
+  });
+  document.addEventListener("htmx:afterSwap", () => {
+    openAtSwap.forEach((open, id) => {
+      const fresh = document.getElementById(id);
+      if (fresh) fresh.querySelectorAll("details").forEach((details, i) => { if (open[i]) details.open = true; });
+    });
+    openAtSwap.clear();
+  });
   function refreshIncident() {
     document.querySelectorAll("#incident .panel").forEach(refreshPanel);
   }

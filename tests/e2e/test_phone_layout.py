@@ -3,6 +3,7 @@ works without JavaScript), tables become stacked rows, and no page scrolls sidew
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
@@ -197,5 +198,79 @@ def test_phone_no_portal_page_scrolls_sideways(browser, live_server_url, demo, s
                 wide[path] = width
             assert _header_height(page) <= MAX_HEADER_PX or path == "/history/"
         assert wide == {}
+    finally:
+        context.close()
+
+
+# --- the war room's search boxes on a phone (issue 11: no <select> of every component or staff member) ---
+
+
+def _live_incident() -> Incident:
+    return Incident.objects.get(status="investigating")
+
+
+def test_phone_war_room_adds_a_component_and_a_person_found_by_search(
+    browser, live_server_url, demo, session_cookie_for
+):
+    incident = _live_incident()
+    context, page = _phone(browser, live_server_url, session_cookie_for(demo))
+    try:
+        page.goto(f"/portal/incidents/{incident.pk}/")
+        expect(page.locator("#incident")).to_have_attribute("data-live", "subscribed")
+        # No select lists the components or the staff: the page offers search boxes.
+        longest = page.evaluate("Math.max(...[...document.querySelectorAll('select')].map((s) => s.length))")
+        assert longest <= 6  # impacts, statuses, severities, roles: never a table
+        components = page.locator("#component-add-form")
+        components.get_by_role("searchbox", name="Component").fill("wall")
+        match = components.get_by_role("radio", name="Wallets (Apple Pay, Google Pay)")
+        expect(match).to_be_visible()
+        expect(components.get_by_role("radio")).to_have_count(1)
+        _assert_fits_the_phone(page)
+        match.focus()
+        page.keyboard.press("Space")  # a match is picked from the keyboard like any radio button
+        expect(match).to_be_checked()
+        components.get_by_label("Impact").select_option("major_outage")
+        components.get_by_role("button", name="Add or change").click()
+        expect(page.locator("#panel-components")).to_contain_text("Wallets (Apple Pay, Google Pay)")
+        expect(page.get_by_label("Impact on Wallets (Apple Pay, Google Pay)")).to_have_value("major_outage")
+
+        page.get_by_text("Assign or hand over a role").click()
+        roles = page.locator("#role-form")
+        roles.get_by_label("Role").select_option("sme")
+        roles.get_by_role("searchbox", name="Person").fill("jun")
+        jun = roles.get_by_role("radio", name=re.compile("Jun Sato"))
+        expect(jun).to_be_visible()
+        _assert_fits_the_phone(page)
+        jun.check()
+        roles.get_by_role("button", name="Assign").click()
+        expect(page.locator("#panel-roles")).to_contain_text("Subject-matter expert: Jun Sato")
+        _assert_fits_the_phone(page)
+        assert page.js_errors == []
+    finally:
+        context.close()
+
+
+def test_phone_war_room_search_boxes_work_without_javascript(
+    browser, live_server_url, demo, session_cookie_for
+):
+    incident = _live_incident()
+    context, page = _phone(browser, live_server_url, session_cookie_for(demo), javascript=False)
+    try:
+        page.goto(f"/portal/incidents/{incident.pk}/")
+        page.get_by_text("Assign or hand over a role").click()
+        roles = page.locator("#role-form")
+        roles.get_by_label("Role").select_option("sme")
+        roles.get_by_role("searchbox", name="Person").fill("kiri@ops.example.com")
+        roles.get_by_role("button", name="Assign").click()
+        expect(page.locator("#panel-roles")).to_contain_text("Subject-matter expert: Kiri Walker")
+
+        components = page.locator("#component-add-form")
+        components.get_by_role("searchbox", name="Component").fill("Payout")  # not a whole name
+        components.get_by_role("button", name="Add or change").click()
+        expect(page.locator("#panel-components")).to_contain_text("No component is named “Payout”.")
+        page.locator("#component-add-form").get_by_role("searchbox", name="Component").fill("payouts")
+        page.locator("#component-add-form").get_by_role("button", name="Add or change").click()
+        expect(page.locator("#panel-components")).to_contain_text("Payouts")
+        _assert_fits_the_phone(page)
     finally:
         context.close()
