@@ -110,8 +110,16 @@ def incident_ids_with_running_clocks() -> list[int]:
 def components_to_add(incident_id: int, query: str, *, limit: int) -> list[Component]:
     """Components this incident does not affect yet whose name contains `query`, names starting with it first:
     the war room's "add a component" search. At most `limit` (+1, so the page can say there are more)."""
+    affected = AffectedComponent.objects.filter(incident_id=incident_id).values("component_id")
+    return components_matching(query, limit=limit, excluding=affected)
+
+
+def components_matching(query: str, *, limit: int, excluding=()) -> list[Component]:
+    """Components whose name contains `query`, names starting with it first, leaving out the ids in `excluding`
+    (a list or a subquery): the search boxes that add components. At most `limit` (+1: the page says there are
+    more)."""
     query = query.strip()
-    matches = Component.objects.exclude(incident_impacts__incident_id=incident_id).select_related("group")
+    matches = Component.objects.exclude(pk__in=excluding).select_related("group")
     if query:
         matches = matches.filter(name__icontains=query).annotate(
             later=Case(

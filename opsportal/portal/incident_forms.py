@@ -24,6 +24,9 @@ from statuspage.models import Component, ComponentStatus
 IMPACT_CHOICES = [(value, label) for value, label in ComponentStatus.choices if value != "operational"]
 DATE_INPUT = forms.DateInput(attrs={"type": "date"})
 MAX_SLA_MINUTES = 366 * 24 * 60  # a target past a year is no target
+# Search boxes on the war room: how long a query may be, and how many matches one answer lists.
+SEARCH_MAX = 100
+MATCHES_MAX = 20
 
 
 def _staff_users():
@@ -61,7 +64,15 @@ class IncidentFilterForm(forms.Form):
         )
 
 
+IMPACT_FIELD = re.compile(r"impact_(\d{1,12})")
+
+
 class DeclareForm(forms.Form):
+    """Declaring an incident. Neither the commander nor the components are listed in full (400 staff and 200
+    components would be 2,000 options on the page someone opens at the worst moment): the commander comes from
+    the people search (`commander`, an id) or is typed as an exact username or email (`commander_person`); each
+    affected component comes as an `impact_<id>` field, offered by the component search a few at a time."""
+
     title = LineFormField(max_length=TITLE_MAX, help_text="Internal: what responders call it.")
     public_title = LineFormField(
         max_length=TITLE_MAX, required=False, help_text="What merchants see; defaults to the title."
@@ -69,24 +80,70 @@ class DeclareForm(forms.Form):
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.P2)
     summary = BodyFormField(max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 3}), required=False)
     team = forms.ModelChoiceField(queryset=Team.objects.all(), required=False, empty_label="No team")
-    commander = StaffChoiceField(queryset=_staff_users(), required=False, empty_label="Nobody yet")
+    # Never rendered as a <select>: picked among the people search's matches.
+    commander = StaffChoiceField(queryset=_staff_users(), required=False)
+    commander_person = LineFormField(
+        max_length=SEARCH_MAX,
+        required=False,
+        label="Commander",
+        help_text="Type a name, username or email and pick a match; or type an exact username or email. "
+        "Empty: nobody yet.",
+    )
+    component_query = LineFormField(
+        max_length=SEARCH_MAX,
+        required=False,
+        label="Find components",
+        help_text="Type part of a name; each match gets an impact (leave “Not affected” for the others).",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["commander"].queryset = _staff_users()
         self.component_fields = []
-        for component in Component.objects.all():
+        self.unknown_components: set[int] = set()
+        named = picked_component_ids(self.data) if self.is_bound else []
+        found = {
+            c.pk: c for c in Component.objects.filter(pk__in=named).select_related("group").order_by("name")
+        }
+        self.unknown_components = set(named) - set(found)
+        for component in found.values():
             name = f"impact_{component.pk}"
             self.fields[name] = forms.ChoiceField(
                 choices=[("", "Not affected"), *IMPACT_CHOICES], required=False, label=component.name
             )
             self.component_fields.append((component, name))
 
+    def clean(self):
+        data = super().clean()
+        if self.unknown_components:
+            self.add_error(
+                None, "A component picked here no longer exists; pick the affected components again."
+            )
+        if data.get("commander") is None and "commander" not in self.errors:
+            typed = data.get("commander_person", "")
+            if typed:
+                user = core_selectors.staff_member_named(typed)
+                if user is None:
+                    self.add_error(
+                        "commander_person", f"No staff member has the username or email “{typed}”."
+                    )
+                data["commander"] = user
+        return data
+
     def components(self) -> list[tuple[Component, str]]:
         return [(c, self.cleaned_data[name]) for c, name in self.component_fields if self.cleaned_data[name]]
 
-    def bound_component_fields(self):
-        return [self[name] for _, name in self.component_fields]
+    def component_rows(self) -> list[dict]:
+        """The components named in the form, each with the impact it was given (bound value)."""
+        return [
+            {"component": c, "field": name, "impact": self[name].value() or ""}
+            for c, name in self.component_fields
+        ]
+
+
+def picked_component_ids(data) -> list[int]:
+    """Component ids named by `impact_<id>` fields (the declare form's, or what the search box sends back)."""
+    return [int(match[1]) for key in data if (match := IMPACT_FIELD.fullmatch(key))]
 
 
 class TransitionForm(PanelForm):
@@ -99,11 +156,6 @@ class SeverityForm(PanelForm):
     id_prefix = "severity"
     severity = forms.ChoiceField(choices=Severity.choices)
     reason = LineFormField(max_length=LINE_MAX, required=False)
-
-
-# Search boxes on the war room: how long a query may be, and how many matches one answer lists.
-SEARCH_MAX = 100
-MATCHES_MAX = 20
 
 
 class PickerQueryForm(forms.Form):

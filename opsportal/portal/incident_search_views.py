@@ -16,6 +16,7 @@ from opsportal.portal import incident_forms as f
 from opsportal.portal.access import staff_required
 
 MATCHES_TEMPLATE = "portal/incidents/_matches.html"
+DECLARE_COMPONENTS_TEMPLATE = "portal/incidents/_declare_components.html"
 
 
 def _query(request, field: str) -> tuple[str | None, f.PickerQueryForm]:
@@ -117,4 +118,60 @@ def incident_merge_search(request, incident_id: int):
             "label": f"{i.reference} {i.title}",
             "detail": i.get_status_display(),
         },
+    )
+
+
+# The declare page's boxes: the same searches before there is an incident.
+
+
+def declare_component_rows(form: f.DeclareForm, query: str) -> dict:
+    """The declare form's component picker: the components already given an impact, then up to MATCHES_MAX
+    others matching `query`, each with its own impact select (the picker never lists every component)."""
+    rows = [row for row in form.component_rows() if row["impact"]]
+    # Nothing typed: only what was picked (the page never opens on a list of components).
+    matches = (
+        incident_selectors.components_matching(
+            query, limit=f.MATCHES_MAX, excluding=[row["component"].pk for row in rows]
+        )
+        if query.strip()
+        else []
+    )
+    rows += [{"component": c, "field": f"impact_{c.pk}", "impact": ""} for c in matches[: f.MATCHES_MAX]]
+    return {
+        "rows": rows,
+        "query": query,
+        "matched": bool(matches),
+        "more": len(matches) > f.MATCHES_MAX,
+        "impact_choices": [("", "Not affected"), *f.IMPACT_CHOICES],
+    }
+
+
+@require_GET
+@staff_required(RESPOND)
+def declare_component_search(request):
+    """The declare form's component picker, redrawn: components already given an impact (sent back by the box)
+    stay, followed by the matches of what was typed."""
+    query, form = _query(request, "component_query")
+    declare = f.DeclareForm(request.GET)
+    if query is None:
+        context = {**declare_component_rows(declare, ""), "refused": form.errors["q"][0]}
+        return render(request, DECLARE_COMPONENTS_TEMPLATE, context, status=400)
+    return render(request, DECLARE_COMPONENTS_TEMPLATE, declare_component_rows(declare, query))
+
+
+@require_GET
+@staff_required(RESPOND)
+def declare_person_search(request):
+    """People who could command the incident being declared: staff by name, username or email."""
+    query, form = _query(request, "commander_person")
+    matches = core_selectors.staff_matching(query, limit=f.MATCHES_MAX) if query is not None else []
+    return _answer(
+        request,
+        query=query,
+        form=form,
+        field="commander",
+        matches=matches,
+        empty="No staff member matches",
+        suggestions="Recently active",
+        describe=_describe_person,
     )

@@ -21,6 +21,7 @@ from opsportal.incidents.lifecycle import TRANSITIONS, IncidentStatus, public_up
 from opsportal.incidents.models import Incident, IncidentRole, TimelineEvent
 from opsportal.portal import incident_forms as f
 from opsportal.portal.access import staff_required
+from opsportal.portal.incident_search_views import declare_component_rows
 from statuspage.models import ComponentStatus
 
 INCIDENT_PAGE = 50
@@ -66,6 +67,12 @@ def incident_list(request):
 @staff_required(RESPOND)
 def incident_declare(request):
     form = f.DeclareForm(request.POST or None)
+    if request.method == "POST" and "find" in request.POST:
+        # Without JavaScript, "Find" posts the whole form: show the matches, declare nothing yet.
+        form.is_valid()
+        query = form.cleaned_data.get("component_query", "") if "component_query" not in form.errors else ""
+        context = {"form": form, "picker": declare_component_rows(form, query), "finding": True}
+        return render(request, "portal/incidents/declare.html", context)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -83,11 +90,13 @@ def incident_declare(request):
             add_service_errors(form, exc)
         except Conflict as exc:
             form.add_error(None, str(exc))
-            return render(request, "portal/incidents/declare.html", {"form": form}, status=409)
+            context = {"form": form, "picker": declare_component_rows(form, "")}
+            return render(request, "portal/incidents/declare.html", context, status=409)
         else:
             return redirect("portal:incident_detail", incident_id=incident.pk)
     status = 400 if form.is_bound and form.errors else 200
-    return render(request, "portal/incidents/declare.html", {"form": form}, status=status)
+    context = {"form": form, "picker": declare_component_rows(form, "")}
+    return render(request, "portal/incidents/declare.html", context, status=status)
 
 
 # --- the command page ---

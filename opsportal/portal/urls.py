@@ -37,6 +37,12 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
     path("incidents/", iv.incident_list, name="incident_list"),
     path("incidents/declare/", iv.incident_declare, name="incident_declare"),
+    path(
+        "incidents/declare/search/components/",
+        isv.declare_component_search,
+        name="declare_component_search",
+    ),
+    path("incidents/declare/search/people/", isv.declare_person_search, name="declare_person_search"),
     path("incidents/<id:incident_id>/", iv.incident_detail, name="incident_detail"),
     path("incidents/<id:incident_id>/panels/<str:panel>/", iv.incident_panel, name="incident_panel"),
     path("incidents/<id:incident_id>/transition/", iv.incident_transition, name="incident_transition"),

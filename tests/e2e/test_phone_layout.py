@@ -274,3 +274,56 @@ def test_phone_war_room_search_boxes_work_without_javascript(
         _assert_fits_the_phone(page)
     finally:
         context.close()
+
+
+# --- declaring on a phone (issue 11): the commander and the components are found, not listed ---
+
+
+def test_phone_declare_finds_components_keeps_picks_and_a_commander(
+    browser, live_server_url, demo, session_cookie_for
+):
+    context, page = _phone(browser, live_server_url, session_cookie_for(demo))
+    try:
+        page.goto("/portal/incidents/declare/")
+        longest = page.evaluate("Math.max(...[...document.querySelectorAll('select')].map((s) => s.length))")
+        assert longest <= 6  # severities, teams of the demo, impacts: never every component or person
+        page.get_by_label("Title:", exact=True).fill("Wallet payments failing")
+        find = page.get_by_role("searchbox", name="Find components")
+        find.fill("wall")
+        wallets = page.get_by_label("Wallets (Apple Pay, Google Pay)")
+        expect(wallets).to_be_visible()
+        wallets.select_option("major_outage")
+        # A second search keeps what was picked, and offers the new matches beside it.
+        find.fill("payouts")
+        expect(page.get_by_label("Payouts")).to_be_visible()
+        expect(page.get_by_label("Wallets (Apple Pay, Google Pay)")).to_have_value("major_outage")
+        page.get_by_label("Payouts").select_option("degraded_performance")
+        page.get_by_role("searchbox", name="Commander").fill("ben")
+        ben = page.get_by_role("radio", name=re.compile("Ben Carter"))
+        expect(ben).to_be_visible()
+        ben.check()
+        _assert_fits_the_phone(page)
+        page.get_by_role("button", name="Declare", exact=True).last.click()
+        expect(page.locator("#panel-components")).to_contain_text("Wallets (Apple Pay, Google Pay)")
+        expect(page.locator("#panel-components")).to_contain_text("Payouts")
+        expect(page.locator("#panel-roles")).to_contain_text("Ben Carter")
+        assert page.js_errors == []
+    finally:
+        context.close()
+
+
+def test_phone_declare_works_without_javascript(browser, live_server_url, demo, session_cookie_for):
+    context, page = _phone(browser, live_server_url, session_cookie_for(demo), javascript=False)
+    try:
+        page.goto("/portal/incidents/declare/")
+        page.get_by_label("Title:", exact=True).fill("Payouts delayed")
+        page.get_by_role("searchbox", name="Find components").fill("payouts")
+        page.get_by_role("button", name="Find").click()
+        page.get_by_label("Payouts").select_option("partial_outage")
+        page.get_by_role("searchbox", name="Commander").fill("ben@ops.example.com")
+        _assert_fits_the_phone(page)
+        page.get_by_role("button", name="Declare", exact=True).last.click()
+        expect(page.locator("#panel-components")).to_contain_text("Payouts")
+        expect(page.locator("#panel-roles")).to_contain_text("Ben Carter")
+    finally:
+        context.close()
