@@ -14,6 +14,7 @@ would take hours, and every row is one the pipeline could have written.
 from __future__ import annotations
 
 import datetime
+import functools
 import random
 from collections import Counter
 
@@ -63,24 +64,8 @@ def generate_alerting(
         since + datetime.timedelta(seconds=rng.uniform(0, (now - since).total_seconds() - 7200))
         for _ in range(n)
     )
-    for offset in range(0, n, 5000):
-        _groups(
-            starts[offset : offset + 5000],
-            teams=teams,
-            components=components,
-            integrations=integrations,
-            policies=policies,
-            snapshots=snapshots,
-            methods=methods,
-            rng=rng,
-            now=now,
-            counts=counts,
-            open_now=False,
-            write=write,
-        )
-    recent = sorted(now - datetime.timedelta(minutes=rng.uniform(2, 90)) for _ in range(OPEN_GROUPS))
-    _groups(
-        recent,
+    batch = functools.partial(
+        _groups,
         teams=teams,
         components=components,
         integrations=integrations,
@@ -90,8 +75,13 @@ def generate_alerting(
         rng=rng,
         now=now,
         counts=counts,
-        open_now=True,
         write=write,
+    )
+    for offset in range(0, n, 5000):
+        batch(starts[offset : offset + 5000], open_now=False)
+    batch(
+        sorted(now - datetime.timedelta(minutes=rng.uniform(2, 90)) for _ in range(OPEN_GROUPS)),
+        open_now=True,
     )
     last = (
         AlertEvent.objects.filter(integration=OuterRef("pk"))

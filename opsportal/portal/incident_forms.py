@@ -100,12 +100,11 @@ class DeclareForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["commander"].queryset = _staff_users()
         self.component_fields = []
-        self.unknown_components: set[int] = set()
         named = picked_component_ids(self.data) if self.is_bound else []
         found = {
             c.pk: c for c in Component.objects.filter(pk__in=named).select_related("group").order_by("name")
         }
-        self.unknown_components = set(named) - set(found)
+        self.unknown_components: set[int] = set(named) - set(found)
         for component in found.values():
             name = f"impact_{component.pk}"
             self.fields[name] = forms.ChoiceField(

@@ -74,13 +74,18 @@ def incident_component_search(request, incident_id: int):
 def incident_person_search(request, incident_id: int):
     """Staff by name, username or email; with nothing typed, the most recently active."""
     _incident_or_404(incident_id)
-    query, form = _query(request, "person")
+    return _person_search(request, box="person", field="user")
+
+
+def _person_search(request, *, box: str, field: str):
+    """Staff matching what was typed in `box`, as choices of the form's `field`."""
+    query, form = _query(request, box)
     matches = core_selectors.staff_matching(query, limit=f.MATCHES_MAX) if query is not None else []
     return _answer(
         request,
         query=query,
         form=form,
-        field="user",
+        field=field,
         matches=matches,
         empty="No staff member matches",
         suggestions="Recently active",
@@ -163,15 +168,4 @@ def declare_component_search(request):
 @staff_required(RESPOND)
 def declare_person_search(request):
     """People who could command the incident being declared: staff by name, username or email."""
-    query, form = _query(request, "commander_person")
-    matches = core_selectors.staff_matching(query, limit=f.MATCHES_MAX) if query is not None else []
-    return _answer(
-        request,
-        query=query,
-        form=form,
-        field="commander",
-        matches=matches,
-        empty="No staff member matches",
-        suggestions="Recently active",
-        describe=_describe_person,
-    )
+    return _person_search(request, box="commander_person", field="commander")
